@@ -1,0 +1,62 @@
+# sealhsm native build: the core as a static library, linked into the Node addon.
+# The addon builds against Node's headers and uses the OpenSSL 3 bundled inside Node (no download).
+{
+  "target_defaults": {
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "cflags": ["-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-fPIC", "-O2", "-fstack-protector-strong"],
+    "cflags_cc": ["-std=c++20", "-fexceptions", "-Wno-missing-field-initializers"],
+    "defines": ["_FORTIFY_SOURCE=2", "OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"],
+    "include_dirs": ["native/include", "native/core"],
+  },
+  "targets": [
+    {
+      "target_name": "sealhsm_core",
+      "type": "static_library",
+      "sources": [
+        "native/core/error.cc",
+        "native/core/bytes.cc",
+        "native/core/ossl.cc",
+        "native/core/attributes.cc",
+        "native/core/curves.cc",
+        "native/core/keys.cc",
+        "native/core/profile.cc",
+        "native/core/token.cc",
+        "native/core/library.cc",
+        "native/core/mech/registry.cc",
+        "native/core/mech/keygen.cc",
+        "native/core/mech/aes_block.cc",
+        "native/core/mech/aes_gcm.cc",
+        "native/core/mech/aes_mac.cc",
+        "native/core/mech/aes_kw.cc",
+        "native/core/mech/mac_common.cc",
+        "native/core/mech/hmac.cc",
+        "native/core/mech/digest.cc",
+        "native/core/mech/rsa_common.cc",
+        "native/core/mech/rsa_pkcs1.cc",
+        "native/core/mech/rsa_pss.cc",
+        "native/core/mech/rsa_oaep.cc",
+        "native/core/mech/rsa_aes_wrap.cc",
+        "native/core/mech/ecdsa.cc",
+        "native/core/mech/eddsa.cc",
+        "native/core/mech/ecdh.cc",
+        "native/core/mech/hkdf.cc"
+      ]
+    },
+    {
+      "target_name": "sealhsm",
+      "dependencies": ["sealhsm_core"],
+      "sources": [
+        "native/addon/module.cc",
+        "native/addon/convert.cc",
+        "native/addon/task.cc",
+        "native/addon/lifecycle.cc",
+        "native/addon/objects.cc",
+        "native/addon/keys.cc",
+        "native/addon/crypto.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    }
+  ]
+}

@@ -1,0 +1,144 @@
+// native/addon/convert.cc
+#include "convert.h"
+
+#include <cmath>
+
+namespace hsm::addon {
+
+namespace {
+
+[[noreturn]] void BadType(Napi::Env env, const char* what, const char* expected) {
+  throw Napi::TypeError::New(env, std::string(what) + " must be " + expected);
+}
+
+}  // namespace
+
+CK_ULONG ToUlong(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) BadType(v.Env(), what, "a non-negative integer");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0) {
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative safe integer");
+  }
+  return static_cast<CK_ULONG>(d);
+}
+
+bool ToBool(const Napi::Value& v, const char* what) {
+  if (!v.IsBoolean()) BadType(v.Env(), what, "a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string ToString(const Napi::Value& v, const char* what) {
+  if (!v.IsString()) BadType(v.Env(), what, "a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+Bytes ToBytes(const Napi::Value& v, const char* what) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    auto a = v.As<Napi::Uint8Array>();
+    return Bytes(a.Data(), a.Data() + a.ByteLength());
+  }
+  if (v.IsArrayBuffer()) {
+    auto a = v.As<Napi::ArrayBuffer>();
+    auto* p = static_cast<const uint8_t*>(a.Data());
+    return Bytes(p, p + a.ByteLength());
+  }
+  BadType(v.Env(), what, "a Uint8Array");
+}
+
+Template ToTemplate(const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) BadType(v.Env(), what, "an array of [type, value] pairs");
+  auto arr = v.As<Napi::Array>();
+  Template t;
+  t.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value item = arr.Get(i);
+    if (!item.IsArray() || item.As<Napi::Array>().Length() != 2) BadType(v.Env(), what, "an array of [type, value] pairs");
+    auto pair = item.As<Napi::Array>();
+    CK_ULONG type = ToUlong(pair.Get(0u), "attribute type");
+    Napi::Value val = pair.Get(1u);
+    Bytes bytes;
+    if (val.IsBoolean()) {
+      bytes = Bytes{static_cast<uint8_t>(val.As<Napi::Boolean>().Value() ? 1 : 0)};
+    } else if (val.IsNumber()) {
+      bytes = UlongBytes(ToUlong(val, "attribute value"));
+    } else if (val.IsString()) {
+      std::string s = val.As<Napi::String>().Utf8Value();
+      bytes = Bytes(s.begin(), s.end());
+    } else {
+      bytes = ToBytes(val, "attribute value");
+    }
+    t.emplace_back(type, std::move(bytes));
+  }
+  return t;
+}
+
+std::vector<CK_ULONG> ToUlongArray(const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) BadType(v.Env(), what, "an array of integers");
+  auto arr = v.As<Napi::Array>();
+  std::vector<CK_ULONG> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(ToUlong(arr.Get(i), what));
+  return out;
+}
+
+MechParams ToMechanism(const Napi::Value& v, const char* what) {
+  if (!v.IsObject()) BadType(v.Env(), what, "an object { type, ...parameters }");
+  auto o = v.As<Napi::Object>();
+  MechParams m;
+  m.type = ToUlong(o.Get("type"), "mechanism.type");
+  auto bytes = [&](const char* key, std::optional<Bytes>& dst) {
+    Napi::Value x = o.Get(key);
+    if (!x.IsUndefined()) dst = ToBytes(x, (std::string("mechanism.") + key).c_str());
+  };
+  auto ulong = [&](const char* key, std::optional<CK_ULONG>& dst) {
+    Napi::Value x = o.Get(key);
+    if (!x.IsUndefined()) dst = ToUlong(x, (std::string("mechanism.") + key).c_str());
+  };
+  auto boolean = [&](const char* key, std::optional<bool>& dst) {
+    Napi::Value x = o.Get(key);
+    if (!x.IsUndefined()) dst = ToBool(x, (std::string("mechanism.") + key).c_str());
+  };
+  bytes("iv", m.iv);
+  bytes("aad", m.aad);
+  ulong("tagBits", m.tag_bits);
+  ulong("counterBits", m.counter_bits);
+  ulong("hashAlg", m.hash_alg);
+  ulong("mgf", m.mgf);
+  ulong("saltLength", m.salt_len);
+  bytes("label", m.source_data);
+  ulong("kdf", m.kdf);
+  bytes("sharedData", m.shared_data);
+  bytes("publicData", m.public_data);
+  ulong("macLength", m.mac_length);
+  ulong("aesKeyBits", m.aes_key_bits);
+  boolean("extract", m.extract);
+  boolean("expand", m.expand);
+  ulong("saltType", m.salt_type);
+  bytes("salt", m.salt);
+  bytes("info", m.info);
+  ulong("saltKey", m.salt_key);
+  return m;
+}
+
+Napi::Value FromBytes(Napi::Env env, const Bytes& b) { return Napi::Buffer<uint8_t>::Copy(env, b.data(), b.size()); }
+
+Napi::Value FromUlong(Napi::Env env, CK_ULONG v) { return Napi::Number::New(env, static_cast<double>(v)); }
+
+Napi::Value FromUlongArray(Napi::Env env, const std::vector<CK_ULONG>& v) {
+  auto arr = Napi::Array::New(env, v.size());
+  for (uint32_t i = 0; i < v.size(); ++i) arr.Set(i, FromUlong(env, v[i]));
+  return arr;
+}
+
+Napi::Value FromAttributes(Napi::Env env, const std::vector<AttributeValue>& v) {
+  auto arr = Napi::Array::New(env, v.size());
+  for (uint32_t i = 0; i < v.size(); ++i) {
+    auto o = Napi::Object::New(env);
+    o.Set("type", FromUlong(env, v[i].type));
+    o.Set("rv", FromUlong(env, v[i].status));
+    o.Set("value", v[i].status == CKR_OK ? FromBytes(env, v[i].value) : env.Null());
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+}  // namespace hsm::addon

@@ -1,0 +1,31 @@
+// native/addon/convert.h
+//
+// JS ⇄ core conversion, on the JS thread only. Inputs are copied into core types before any work
+// is queued (the caller's buffers may change or be collected while a worker runs). Bad arguments
+// throw Napi::TypeError / RangeError naming the argument; callers turn that into a rejection.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "mech/mechanism.h"
+#include "token.h"
+
+namespace hsm::addon {
+
+CK_ULONG ToUlong(const Napi::Value& v, const char* what);
+bool ToBool(const Napi::Value& v, const char* what);
+std::string ToString(const Napi::Value& v, const char* what);
+Bytes ToBytes(const Napi::Value& v, const char* what);       // Uint8Array / Buffer / ArrayBuffer, copied
+Template ToTemplate(const Napi::Value& v, const char* what); // [[type, boolean | number | bytes | string], ...]
+MechParams ToMechanism(const Napi::Value& v, const char* what);
+std::vector<CK_ULONG> ToUlongArray(const Napi::Value& v, const char* what);
+
+Napi::Value FromBytes(Napi::Env env, const Bytes& b);  // a copy: no external buffers
+Napi::Value FromUlong(Napi::Env env, CK_ULONG v);
+Napi::Value FromUlongArray(Napi::Env env, const std::vector<CK_ULONG>& v);
+Napi::Value FromAttributes(Napi::Env env, const std::vector<AttributeValue>& v);
+
+}  // namespace hsm::addon

@@ -1,0 +1,84 @@
+// native/addon/task.cc
+#include "task.h"
+
+#include <new>
+
+namespace hsm::addon {
+
+namespace {
+
+class Task final : public Napi::AsyncWorker {
+ public:
+  Task(Napi::Env env, Work work)
+      : Napi::AsyncWorker(env, "sealhsm"), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const Error& e) {
+      rv_ = e.rv();
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      rv_ = CKR_HOST_MEMORY;
+      SetError("out of memory");
+    } catch (const std::exception& e) {
+      rv_ = CKR_GENERAL_ERROR;
+      SetError(e.what());
+    }
+    work_ = nullptr;  // drop copied inputs (wiped by their allocator) as soon as possible
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Value v = std::visit(
+        [&](auto& r) -> Napi::Value {
+          using T = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<T, std::monostate>) return env.Undefined();
+          else if constexpr (std::is_same_v<T, Bytes>) return FromBytes(env, r);
+          else if constexpr (std::is_same_v<T, bool>) return Napi::Boolean::New(env, r);
+          else if constexpr (std::is_same_v<T, CK_ULONG>) return FromUlong(env, r);
+          else if constexpr (std::is_same_v<T, std::vector<CK_ULONG>>) return FromUlongArray(env, r);
+          else return FromAttributes(env, r);
+        },
+        result_);
+    result_ = std::monostate{};
+    deferred_.Resolve(v);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(CoreError(Env(), rv_, e.Message()).Value()); }
+
+ private:
+  Work work_;
+  Result result_;
+  CK_RV rv_ = CKR_GENERAL_ERROR;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message) {
+  std::string code = RvName(rv);
+  Napi::Error err = Napi::Error::New(env, code + ": " + message);
+  err.Set("code", Napi::String::New(env, code));
+  err.Set("rv", Napi::Number::New(env, static_cast<double>(rv)));
+  return err;
+}
+
+Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare) {
+  Napi::Env env = info.Env();
+  try {
+    Work work = prepare(info);
+    auto* task = new Task(env, std::move(work));  // deletes itself after OnOK / OnError
+    Napi::Promise p = task->Promise();
+    task->Queue();
+    return p;
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+}  // namespace hsm::addon

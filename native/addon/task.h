@@ -1,0 +1,36 @@
+// native/addon/task.h
+//
+// The one AsyncWorker: runs a core call on the libuv pool and settles a Promise. Errors keep their
+// CKR_* code: rejected with an Error whose `code` is the CKR name and `rv` the number. Bad
+// arguments reject with the TypeError/RangeError conversion threw; nothing ever aborts.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <variant>
+
+#include "convert.h"
+
+namespace hsm::addon {
+
+using Result = std::variant<std::monostate, Bytes, bool, CK_ULONG, std::vector<CK_ULONG>, std::vector<AttributeValue>>;
+using Work = std::function<Result()>;
+
+Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message);
+
+// Builds the work on the JS thread with `prepare` (which converts and copies arguments and may
+// throw a Napi::Error), queues it, and returns the Promise. Never throws.
+Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare);
+
+// Runs a synchronous core call for cheap lifecycle functions, converting core errors to JS errors.
+template <typename F>
+Napi::Value RunSync(Napi::Env env, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw CoreError(env, e.rv(), e.what());
+  }
+}
+
+}  // namespace hsm::addon

@@ -1,0 +1,262 @@
+// native/core/keys.cc
+// Key material ⇄ attributes with OpenSSL 3's provider-neutral EVP_PKEY_fromdata / get_param API.
+#include "keys.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+
+namespace hsm {
+
+namespace {
+
+struct ParamBldFree { void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); } };
+struct ParamFree { void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); } };
+struct GroupFree { void operator()(EC_GROUP* p) const { EC_GROUP_free(p); } };
+struct PointFree { void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); } };
+struct P8Free { void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); } };
+
+using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
+using Params = std::unique_ptr<OSSL_PARAM[], ParamFree>;
+
+ossl::Pkey FromData(const char* alg, OSSL_PARAM_BLD* bld, int selection, CK_RV rv_if_bad) {
+  Params params(ossl::Check(OSSL_PARAM_BLD_to_param(bld), "OSSL_PARAM_BLD_to_param"));
+  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) != 1) {
+    ossl::Raise(rv_if_bad, "key material rejected");
+  }
+  return ossl::AdoptPkey(key);
+}
+
+void PushBn(OSSL_PARAM_BLD* bld, const char* name, ByteView v, std::vector<ossl::Bn>& keep) {
+  keep.push_back(ossl::BnFromBytes(v));
+  BN_set_flags(keep.back().get(), BN_FLG_CONSTTIME);
+  if (OSSL_PARAM_BLD_push_BN(bld, name, keep.back().get()) != 1) ossl::Raise(CKR_HOST_MEMORY, "OSSL_PARAM_BLD_push_BN");
+}
+
+// Takes a secret component out of the template (it must not remain an attribute).
+Bytes TakeSecret(Attributes& tmpl, CK_ATTRIBUTE_TYPE t) {
+  Bytes v = tmpl.Get(t);
+  tmpl.Erase(t);
+  return v;
+}
+
+void RsaMaterial(Object& obj, Attributes& tmpl) {
+  ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
+  std::vector<ossl::Bn> keep;
+  PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, tmpl.Get(CKA_MODULUS), keep);
+  PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, tmpl.Get(CKA_PUBLIC_EXPONENT), keep);
+  int selection = EVP_PKEY_PUBLIC_KEY;
+  if (obj.cls == CKO_PRIVATE_KEY) {
+    selection = EVP_PKEY_KEYPAIR;
+    PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_D, TakeSecret(tmpl, CKA_PRIVATE_EXPONENT), keep);
+    const CK_ATTRIBUTE_TYPE crt[] = {CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT};
+    const char* names[] = {OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+                           OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+    int present = 0;
+    for (auto t : crt) present += tmpl.Has(t) ? 1 : 0;
+    if (present != 0 && present != 5) Fail(CKR_TEMPLATE_INCOMPLETE, "RSA CRT components must be given all together or not at all");
+    for (int i = 0; i < present; ++i) PushBn(bld.get(), names[i], TakeSecret(tmpl, crt[i]), keep);
+  }
+  obj.pkey = FromData("RSA", bld.get(), selection, CKR_ATTRIBUTE_VALUE_INVALID);
+  int bits = EVP_PKEY_get_bits(obj.pkey.get());
+  if (bits < 1024 || bits > 16384) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "RSA modulus must be 1024..16384 bits");
+  Bytes e = ossl::PkeyBnParam(obj.pkey.get(), OSSL_PKEY_PARAM_RSA_E);
+  if (e.empty() || (e.back() & 1) == 0 || (e.size() == 1 && e[0] < 3)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "RSA public exponent must be odd and at least 3");
+}
+
+Bytes EcPublicPoint(const Curve& c, const BIGNUM* priv) {
+  std::unique_ptr<EC_GROUP, GroupFree> group(ossl::Check(EC_GROUP_new_by_curve_name(c.nid), "EC_GROUP_new_by_curve_name"));
+  if (BN_is_zero(priv) || BN_is_negative(priv) || BN_cmp(priv, EC_GROUP_get0_order(group.get())) >= 0) {
+    Fail(CKR_ATTRIBUTE_VALUE_INVALID, "EC private value must be in [1, n-1]");
+  }
+  std::unique_ptr<EC_POINT, PointFree> pt(ossl::Check(EC_POINT_new(group.get()), "EC_POINT_new"));
+  if (EC_POINT_mul(group.get(), pt.get(), priv, nullptr, nullptr, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_mul");
+  Bytes out(2 * c.field_bytes + 1);
+  if (EC_POINT_point2oct(group.get(), pt.get(), POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(), nullptr) != out.size()) {
+    ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_point2oct");
+  }
+  return out;
+}
+
+void EcMaterial(Object& obj, Attributes& tmpl) {
+  const Curve& c = CurveFromParams(tmpl.Get(CKA_EC_PARAMS));
+  if (c.key_type != obj.key_type) Fail(CKR_TEMPLATE_INCONSISTENT, std::string("CKA_EC_PARAMS names ") + c.pretty + ", which is not a curve of this key type");
+  obj.curve = &c;
+  if (c.key_type == CKK_EC_EDWARDS) {
+    if (obj.cls == CKO_PRIVATE_KEY) {
+      Bytes seed = TakeSecret(tmpl, CKA_VALUE);
+      if (seed.size() != c.field_bytes) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "Ed25519 private value must be 32 bytes");
+      EVP_PKEY* k = EVP_PKEY_new_raw_private_key_ex(nullptr, c.name, nullptr, seed.data(), seed.size());
+      if (k == nullptr) ossl::Raise(CKR_ATTRIBUTE_VALUE_INVALID, "Ed25519 private key");
+      obj.pkey = ossl::AdoptPkey(k);
+    } else {
+      Bytes pt = UnwrapEcPoint(c, tmpl.Get(CKA_EC_POINT));
+      EVP_PKEY* k = EVP_PKEY_new_raw_public_key_ex(nullptr, c.name, nullptr, pt.data(), pt.size());
+      if (k == nullptr) ossl::Raise(CKR_ATTRIBUTE_VALUE_INVALID, "Ed25519 public key");
+      obj.pkey = ossl::AdoptPkey(k);
+    }
+    return;
+  }
+  if (obj.cls == CKO_PRIVATE_KEY) {
+    Bytes d = TakeSecret(tmpl, CKA_VALUE);
+    ossl::Bn priv = ossl::BnFromBytes(d);
+    BN_set_flags(priv.get(), BN_FLG_CONSTTIME);
+    Bytes pub = EcPublicPoint(c, priv.get());
+    ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
+    OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, c.name, 0);
+    OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get());
+    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(), pub.size());
+    obj.pkey = FromData("EC", bld.get(), EVP_PKEY_KEYPAIR, CKR_ATTRIBUTE_VALUE_INVALID);
+  } else {
+    Bytes pt = UnwrapEcPoint(c, tmpl.Get(CKA_EC_POINT));
+    obj.pkey = EcPublicFromPoint(c, pt, CKR_ATTRIBUTE_VALUE_INVALID);
+  }
+}
+
+}  // namespace
+
+void CheckSecretLength(CK_KEY_TYPE kt, std::size_t n, CK_RV rv) {
+  if (kt == CKK_AES && n != 16 && n != 24 && n != 32) Fail(rv, "an AES key is 16, 24 or 32 bytes");
+  if (kt == CKK_GENERIC_SECRET && (n < 1 || n > 800)) Fail(rv, "a generic secret is 1..800 bytes");
+}
+
+void MaterialFromTemplate(Object& obj, Attributes& tmpl) {
+  if (obj.cls == CKO_SECRET_KEY) {
+    Bytes v = TakeSecret(tmpl, CKA_VALUE);
+    CheckSecretLength(obj.key_type, v.size(), CKR_ATTRIBUTE_VALUE_INVALID);
+    obj.secret = SecureBytes(ByteView(v));
+    return;
+  }
+  switch (obj.key_type) {
+    case CKK_RSA: RsaMaterial(obj, tmpl); break;
+    case CKK_EC:
+    case CKK_EC_EDWARDS: EcMaterial(obj, tmpl); break;
+    default: Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported key type for this object class");
+  }
+}
+
+ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad) {
+  ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
+  OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, c.name, 0);
+  OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, raw_point.data, raw_point.size);
+  return FromData("EC", bld.get(), EVP_PKEY_PUBLIC_KEY, rv_if_bad);
+}
+
+void SetPublicAttributes(Object& obj) {
+  EVP_PKEY* k = obj.pkey.get();
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(k, &der);
+  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PUBKEY");
+  obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Bytes(der, der + n));
+  OPENSSL_free(der);
+  if (obj.key_type == CKK_RSA) {
+    obj.attrs.Set(CKA_MODULUS, ossl::PkeyBnParam(k, OSSL_PKEY_PARAM_RSA_N));
+    obj.attrs.Set(CKA_PUBLIC_EXPONENT, ossl::PkeyBnParam(k, OSSL_PKEY_PARAM_RSA_E));
+    if (obj.cls == CKO_PUBLIC_KEY) obj.attrs.SetUlong(CKA_MODULUS_BITS, static_cast<CK_ULONG>(EVP_PKEY_get_bits(k)));
+    return;
+  }
+  if (obj.curve == nullptr) Fail(CKR_GENERAL_ERROR, "EC key without a curve");
+  obj.attrs.Set(CKA_EC_PARAMS, ToBytes(CurveParams(*obj.curve)));
+  if (obj.cls != CKO_PUBLIC_KEY) return;
+  Bytes raw;
+  if (obj.key_type == CKK_EC_EDWARDS) {
+    raw.resize(obj.curve->field_bytes);
+    std::size_t len = raw.size();
+    if (EVP_PKEY_get_raw_public_key(k, raw.data(), &len) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EVP_PKEY_get_raw_public_key");
+  } else {
+    raw.resize(2 * obj.curve->field_bytes + 1);
+    std::size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw.data(), raw.size(), &len) != 1) {
+      ossl::Raise(CKR_GENERAL_ERROR, "EC public point");
+    }
+    raw.resize(len);
+  }
+  obj.attrs.Set(CKA_EC_POINT, WrapOctetString(raw));
+}
+
+void SetSecretAttributes(Object& obj) {
+  obj.attrs.SetUlong(CKA_VALUE_LEN, static_cast<CK_ULONG>(obj.secret.size()));
+  // CKA_CHECK_VALUE (v3.0 §4.10): AES — first 3 bytes of ECB(0^16); others — first 3 of SHA-1(value).
+  unsigned char out[EVP_MAX_MD_SIZE];
+  if (obj.key_type == CKK_AES) {
+    ossl::CipherCtx ctx(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
+    const char* name = obj.secret.size() == 16 ? "AES-128-ECB" : obj.secret.size() == 24 ? "AES-192-ECB" : "AES-256-ECB";
+    unsigned char zero[16] = {0};
+    int len = 0;
+    if (EVP_EncryptInit_ex2(ctx.get(), ossl::Cipher(name), obj.secret.data(), nullptr, nullptr) != 1 ||
+        EVP_EncryptUpdate(ctx.get(), out, &len, zero, 16) != 1) {
+      ossl::Raise(CKR_GENERAL_ERROR, "check value");
+    }
+  } else {
+    unsigned int len = 0;
+    if (EVP_Digest(obj.secret.data(), obj.secret.size(), out, &len, ossl::Md("SHA1"), nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "check value");
+  }
+  obj.attrs.Set(CKA_CHECK_VALUE, Bytes(out, out + 3));
+  OPENSSL_cleanse(out, sizeof out);
+}
+
+ossl::Pkey PublicOnly(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(key, &der);
+  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PUBKEY");
+  const unsigned char* p = der;
+  EVP_PKEY* pub = d2i_PUBKEY(nullptr, &p, n);
+  OPENSSL_free(der);
+  if (pub == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "d2i_PUBKEY");
+  return ossl::AdoptPkey(pub);
+}
+
+SecureBytes EncodePkcs8(EVP_PKEY* key) {
+  std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(EVP_PKEY2PKCS8(key));
+  if (!p8) ossl::Raise(CKR_GENERAL_ERROR, "EVP_PKEY2PKCS8");
+  unsigned char* der = nullptr;
+  int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &der);
+  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PKCS8_PRIV_KEY_INFO");
+  SecureBytes out(ByteView(der, static_cast<std::size_t>(n)));
+  OPENSSL_clear_free(der, static_cast<std::size_t>(n));
+  return out;
+}
+
+ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out) {
+  const unsigned char* p = der.data;
+  std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size)));
+  if (!p8 || p != der.data + der.size) ossl::Raise(CKR_WRAPPED_KEY_INVALID, "unwrapped data is not a PKCS#8 private key");
+  ossl::Pkey key = ossl::AdoptPkey(EVP_PKCS82PKEY(p8.get()));
+  if (!key) ossl::Raise(CKR_WRAPPED_KEY_INVALID, "PKCS#8 private key");
+  *curve_out = nullptr;
+  CK_KEY_TYPE kt = CK_UNAVAILABLE_INFORMATION;
+  if (EVP_PKEY_is_a(key.get(), "RSA")) {
+    kt = CKK_RSA;
+  } else if (EVP_PKEY_is_a(key.get(), "EC")) {
+    char group[64] = {0};
+    std::size_t len = 0;
+    EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
+    int nid = OBJ_sn2nid(group);
+    *curve_out = CurveByName(nid == NID_X9_62_prime256v1 ? "P-256" : nid != NID_undef ? OBJ_nid2sn(nid) : group);
+    if (*curve_out == nullptr) {
+      const char* nist = EC_curve_nid2nist(nid);
+      if (nist != nullptr) *curve_out = CurveByName(nist);
+    }
+    if (*curve_out == nullptr) Fail(CKR_CURVE_NOT_SUPPORTED, "unwrapped EC key is on an unsupported curve");
+    kt = CKK_EC;
+  } else if (EVP_PKEY_is_a(key.get(), "ED25519")) {
+    kt = CKK_EC_EDWARDS;
+    *curve_out = CurveByName("ED25519");
+  }
+  if (kt != expected) Fail(CKR_TEMPLATE_INCONSISTENT, "unwrapped key type does not match CKA_KEY_TYPE");
+  return key;
+}
+
+CK_ULONG Object::KeySizeForMechanism() const {
+  if (cls == CKO_SECRET_KEY) return static_cast<CK_ULONG>(secret.size());
+  if (curve != nullptr) return curve->bits;
+  if (pkey) return static_cast<CK_ULONG>(EVP_PKEY_get_bits(pkey.get()));
+  return 0;
+}
+
+}  // namespace hsm

@@ -1,0 +1,93 @@
+// native/core/library.cc
+#include "library.h"
+
+#include <mutex>
+
+namespace hsm {
+
+Library& Library::Instance() {
+  static Library* lib = new Library();  // never destroyed: worker threads may outlive static teardown
+  return *lib;
+}
+
+CK_SLOT_ID Library::AddToken(std::shared_ptr<Token> token) {
+  std::unique_lock lock(mu_);
+  CK_SLOT_ID id = next_slot_++;
+  tokens_.emplace(id, std::move(token));
+  return id;
+}
+
+void Library::RemoveToken(CK_SLOT_ID slot) {
+  CloseAllSessions(slot);
+  std::unique_lock lock(mu_);
+  if (tokens_.erase(slot) == 0) Fail(CKR_SLOT_ID_INVALID, "no such slot");
+}
+
+std::shared_ptr<Token> Library::TokenAt(CK_SLOT_ID slot) const {
+  std::shared_lock lock(mu_);
+  auto it = tokens_.find(slot);
+  if (it == tokens_.end()) Fail(CKR_SLOT_ID_INVALID, "no such slot");
+  return it->second;
+}
+
+std::vector<CK_SLOT_ID> Library::SlotIds() const {
+  std::shared_lock lock(mu_);
+  std::vector<CK_SLOT_ID> ids;
+  for (const auto& kv : tokens_) ids.push_back(kv.first);
+  return ids;
+}
+
+CK_SESSION_HANDLE Library::OpenSession(CK_SLOT_ID slot, CK_FLAGS flags) {
+  constexpr CK_FLAGS kSerial = 0x4;  // CKF_SERIAL_SESSION
+  if ((flags & kSerial) == 0) Fail(CKR_SESSION_PARALLEL_NOT_SUPPORTED, "CKF_SERIAL_SESSION must be set");
+  std::unique_lock lock(mu_);
+  auto it = tokens_.find(slot);
+  if (it == tokens_.end()) Fail(CKR_SLOT_ID_INVALID, "no such slot");
+  CK_SESSION_HANDLE h = next_session_++;
+  sessions_.emplace(h, Bound{it->second, std::make_shared<Session>(h, slot, flags)});
+  return h;
+}
+
+void Library::CloseSession(CK_SESSION_HANDLE h) {
+  Bound b;
+  {
+    std::unique_lock lock(mu_);
+    auto it = sessions_.find(h);
+    if (it == sessions_.end()) Fail(CKR_SESSION_HANDLE_INVALID, "no such session");
+    b = std::move(it->second);
+    sessions_.erase(it);
+  }
+  b.token->DropSessionObjects(h);
+}
+
+void Library::CloseAllSessions(CK_SLOT_ID slot) {
+  std::vector<Bound> closed;
+  {
+    std::unique_lock lock(mu_);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (it->second.session->slot == slot) {
+        closed.push_back(std::move(it->second));
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& b : closed) b.token->DropSessionObjects(b.session->handle);
+}
+
+Bound Library::Resolve(CK_SESSION_HANDLE h) const {
+  std::shared_lock lock(mu_);
+  auto it = sessions_.find(h);
+  if (it == sessions_.end()) Fail(CKR_SESSION_HANDLE_INVALID, "no such session");
+  return it->second;
+}
+
+std::size_t Library::SessionCount(CK_SLOT_ID slot) const {
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& kv : sessions_) n += kv.second.session->slot == slot ? 1 : 0;
+  return n;
+}
+
+}  // namespace hsm

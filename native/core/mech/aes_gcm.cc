@@ -1,0 +1,101 @@
+// native/core/mech/aes_gcm.cc
+//
+// CKM_AES_GCM (PKCS#11 v3.0 §2.14.x, CK_GCM_PARAMS): encrypt streams and appends the tag at Final;
+// decrypt buffers until Final so no plaintext is released before the tag is checked.
+// Tag failures are one opaque CKR_ENCRYPTED_DATA_INVALID.
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "aes_common.h"
+
+namespace hsm {
+
+namespace {
+
+class GcmOp final : public CipherOp {
+ public:
+  GcmOp(const Object& key, const MechParams& p, bool encrypt)
+      : ctx_(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")), encrypt_(encrypt) {
+    const Bytes& iv = Need(p.iv, "iv");
+    if (iv.empty() || iv.size() > 256) Fail(CKR_MECHANISM_PARAM_INVALID, "the GCM IV must be 1..256 bytes");
+    CK_ULONG bits = p.tag_bits.value_or(128);
+    if (bits != 32 && bits != 64 && (bits < 96 || bits > 128 || bits % 8 != 0)) {
+      Fail(CKR_MECHANISM_PARAM_INVALID, "tagBits must be 32, 64, or 96..128 in steps of 8");
+    }
+    tag_len_ = bits / 8;
+    std::size_t ivlen = iv.size();
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &ivlen), OSSL_PARAM_construct_end()};
+    const EVP_CIPHER* c = ossl::Cipher(AesName(key.secret.size(), "GCM"));
+    if (EVP_CipherInit_ex2(ctx_.get(), c, key.secret.data(), iv.data(), encrypt ? 1 : 0, params) != 1) {
+      ossl::Raise(CKR_MECHANISM_PARAM_INVALID, "GCM init");
+    }
+    if (p.aad && !p.aad->empty()) {
+      int len = 0;
+      if (EVP_CipherUpdate(ctx_.get(), nullptr, &len, p.aad->data(), static_cast<int>(p.aad->size())) != 1) {
+        ossl::Raise(CKR_GENERAL_ERROR, "GCM AAD");
+      }
+    }
+  }
+
+  Bytes Update(ByteView in) override {
+    if (!encrypt_) {
+      Append(buffered_, in);
+      return {};
+    }
+    return Run(in);
+  }
+
+  Bytes Final() override {
+    Bytes out;
+    if (!encrypt_) {
+      if (buffered_.size() < tag_len_) Fail(CKR_ENCRYPTED_DATA_LEN_RANGE, "ciphertext is shorter than the tag");
+      std::size_t body = buffered_.size() - tag_len_;
+      if (EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag_len_), buffered_.data() + body) != 1) {
+        ossl::Raise(CKR_GENERAL_ERROR, "GCM set tag");
+      }
+      out = Run(ByteView(buffered_.data(), body));
+    }
+    unsigned char tail[16];
+    int len = 0;
+    if (EVP_CipherFinal_ex(ctx_.get(), tail, &len) != 1) {
+      ossl::ClearErrors();
+      WipeMemory(out.data(), out.size());
+      Fail(CKR_ENCRYPTED_DATA_INVALID, "authentication failed");
+    }
+    if (encrypt_) {
+      unsigned char tag[16];
+      if (EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag_len_), tag) != 1) {
+        ossl::Raise(CKR_GENERAL_ERROR, "GCM get tag");
+      }
+      out.assign(tag, tag + tag_len_);
+    }
+    return out;
+  }
+
+ private:
+  Bytes Run(ByteView in) {
+    Bytes out(in.size);
+    int len = 0;
+    if (!in.empty() && EVP_CipherUpdate(ctx_.get(), out.data(), &len, in.data, static_cast<int>(in.size)) != 1) {
+      ossl::Raise(CKR_GENERAL_ERROR, "GCM update");
+    }
+    out.resize(static_cast<std::size_t>(len));
+    return out;
+  }
+
+  ossl::CipherCtx ctx_;
+  bool encrypt_;
+  std::size_t tag_len_ = 16;
+  Bytes buffered_;
+};
+
+std::unique_ptr<CipherOp> Gcm(const Object& k, const MechParams& p, bool enc) { return std::make_unique<GcmOp>(k, p, enc); }
+
+}  // namespace
+
+void RegisterAesGcm(std::vector<MechanismInfo>& r) {
+  r.push_back({CKM_AES_GCM, "CKM_AES_GCM", CKF_ENCRYPT | CKF_DECRYPT | CKF_WRAP | CKF_UNWRAP, kAesMinKey, kAesMaxKey,
+               KeyTypeBit(CKK_AES), ParamKind::kGcm, true, Gcm});
+}
+
+}  // namespace hsm

@@ -1,0 +1,77 @@
+// native/core/mech/keygen.cc
+//
+// Key generation (PKCS#11 v3.0 §2.14.2 AES, §4.8 generic secret, §2.1.4 RSA, §2.3.5 EC and Edwards).
+// RSA: 2048–4096 bits in steps of 256, public exponent odd and ≥ 65537 (default 65537).
+#include <openssl/core_names.h>
+#include <openssl/rsa.h>
+
+#include "../keys.h"
+#include "mechanism.h"
+
+namespace hsm {
+
+namespace {
+
+SecureBytes RandomSecret(const Attributes& t, CK_KEY_TYPE kt) {
+  CK_ULONG len = t.Ulong(CKA_VALUE_LEN).value_or(0);
+  if (!t.Has(CKA_VALUE_LEN)) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_VALUE_LEN is required");
+  CheckSecretLength(kt, len, CKR_KEY_SIZE_RANGE);
+  SecureBytes v(len);
+  ossl::RandomInto(v.data(), v.size());
+  return v;
+}
+
+KeyGenResult GenRsa(const Attributes& t) {
+  CK_ULONG bits = t.Ulong(CKA_MODULUS_BITS).value_or(0);
+  if (!t.Has(CKA_MODULUS_BITS)) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_MODULUS_BITS is required");
+  if (bits < 2048 || bits > 4096 || bits % 256 != 0) Fail(CKR_KEY_SIZE_RANGE, "RSA keys are 2048..4096 bits in steps of 256");
+  ossl::Bn e(ossl::Check(BN_new(), "BN_new"));
+  if (const Bytes* pe = t.Find(CKA_PUBLIC_EXPONENT)) {
+    e = ossl::BnFromBytes(*pe);
+  } else {
+    BN_set_word(e.get(), RSA_F4);
+  }
+  if (!BN_is_odd(e.get()) || BN_cmp(e.get(), ossl::Bn(BN_new()).get()) == 0 || BN_num_bits(e.get()) > 256 ||
+      (BN_num_bits(e.get()) <= 17 && BN_get_word(e.get()) < RSA_F4)) {
+    Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_PUBLIC_EXPONENT must be odd and at least 65537");
+  }
+  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), "EVP_PKEY_CTX_new_from_name"));
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), static_cast<int>(bits)) != 1 ||
+      EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx.get(), e.get()) != 1 || EVP_PKEY_generate(ctx.get(), &key) != 1) {
+    ossl::Raise(CKR_GENERAL_ERROR, "RSA key generation");
+  }
+  return {ossl::AdoptPkey(key), nullptr};
+}
+
+KeyGenResult GenEcLike(const Attributes& t, CK_KEY_TYPE kt) {
+  const Curve& c = CurveFromParams(t.Get(CKA_EC_PARAMS));
+  if (c.key_type != kt) Fail(CKR_TEMPLATE_INCONSISTENT, std::string(c.pretty) + " does not go with this mechanism");
+  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, kt == CKK_EC ? "EC" : c.name, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_keygen_init(ctx.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "keygen init");
+  if (kt == CKK_EC && EVP_PKEY_CTX_set_group_name(ctx.get(), c.name) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC group");
+  if (EVP_PKEY_generate(ctx.get(), &key) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC key generation");
+  return {ossl::AdoptPkey(key), &c};
+}
+
+KeyGenResult GenEc(const Attributes& t) { return GenEcLike(t, CKK_EC); }
+KeyGenResult GenEdwards(const Attributes& t) { return GenEcLike(t, CKK_EC_EDWARDS); }
+
+}  // namespace
+
+void RegisterKeyGen(std::vector<MechanismInfo>& r) {
+  r.push_back({.type = CKM_AES_KEY_GEN, .name = "CKM_AES_KEY_GEN", .flags = CKF_GENERATE, .min_key = 16, .max_key = 32,
+               .params = ParamKind::kNone, .gen_secret = RandomSecret, .gen_key_type = CKK_AES});
+  r.push_back({.type = CKM_GENERIC_SECRET_KEY_GEN, .name = "CKM_GENERIC_SECRET_KEY_GEN", .flags = CKF_GENERATE, .min_key = 1,
+               .max_key = 800, .params = ParamKind::kNone, .gen_secret = RandomSecret, .gen_key_type = CKK_GENERIC_SECRET});
+  r.push_back({.type = CKM_RSA_PKCS_KEY_PAIR_GEN, .name = "CKM_RSA_PKCS_KEY_PAIR_GEN", .flags = CKF_GENERATE_KEY_PAIR,
+               .min_key = 2048, .max_key = 4096, .params = ParamKind::kNone, .gen_key_type = CKK_RSA, .gen_pair = GenRsa});
+  r.push_back({.type = CKM_EC_KEY_PAIR_GEN, .name = "CKM_EC_KEY_PAIR_GEN",
+               .flags = CKF_GENERATE_KEY_PAIR | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS, .min_key = 224,
+               .max_key = 521, .params = ParamKind::kNone, .gen_key_type = CKK_EC, .gen_pair = GenEc});
+  r.push_back({.type = CKM_EC_EDWARDS_KEY_PAIR_GEN, .name = "CKM_EC_EDWARDS_KEY_PAIR_GEN", .flags = CKF_GENERATE_KEY_PAIR,
+               .min_key = 255, .max_key = 255, .params = ParamKind::kNone, .gen_key_type = CKK_EC_EDWARDS, .gen_pair = GenEdwards});
+}
+
+}  // namespace hsm

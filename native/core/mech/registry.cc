@@ -1,0 +1,63 @@
+// native/core/mech/registry.cc
+//
+// The mechanism registry: the only list of mechanisms sealhsm has. Each family file contributes
+// its entries here; nothing else in core enumerates mechanisms.
+#include <algorithm>
+
+#include "mechanism.h"
+
+namespace hsm {
+
+const std::vector<MechanismInfo>& AllMechanisms() {
+  static const std::vector<MechanismInfo> all = [] {
+    std::vector<MechanismInfo> r;
+    RegisterKeyGen(r);
+    RegisterAesBlock(r);
+    RegisterAesGcm(r);
+    RegisterAesMac(r);
+    RegisterAesKeyWrap(r);
+    RegisterDigest(r);
+    RegisterHmac(r);
+    RegisterRsaPkcs(r);
+    RegisterRsaPss(r);
+    RegisterRsaOaep(r);
+    RegisterRsaAesWrap(r);
+    RegisterEcdsa(r);
+    RegisterEddsa(r);
+    RegisterEcdh(r);
+    RegisterHkdf(r);
+    std::sort(r.begin(), r.end(), [](const MechanismInfo& a, const MechanismInfo& b) { return a.type < b.type; });
+    return r;
+  }();
+  return all;
+}
+
+const MechanismInfo* FindMechanism(CK_MECHANISM_TYPE type) {
+  const auto& all = AllMechanisms();
+  auto it = std::lower_bound(all.begin(), all.end(), type, [](const MechanismInfo& m, CK_MECHANISM_TYPE t) { return m.type < t; });
+  return (it != all.end() && it->type == type) ? &*it : nullptr;
+}
+
+const char* DigestNameForHashMech(CK_MECHANISM_TYPE hash) {
+  switch (hash) {
+    case CKM_SHA_1: return "SHA1";
+    case CKM_SHA224: return "SHA2-224";
+    case CKM_SHA256: return "SHA2-256";
+    case CKM_SHA384: return "SHA2-384";
+    case CKM_SHA512: return "SHA2-512";
+    default: Fail(CKR_MECHANISM_PARAM_INVALID, "hash must be CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384 or CKM_SHA512");
+  }
+}
+
+const char* DigestNameForMgf(CK_ULONG mgf) {
+  switch (mgf) {
+    case CKG_MGF1_SHA1: return "SHA1";
+    case CKG_MGF1_SHA224: return "SHA2-224";
+    case CKG_MGF1_SHA256: return "SHA2-256";
+    case CKG_MGF1_SHA384: return "SHA2-384";
+    case CKG_MGF1_SHA512: return "SHA2-512";
+    default: Fail(CKR_MECHANISM_PARAM_INVALID, "mgf must be one of CKG_MGF1_SHA1..CKG_MGF1_SHA512");
+  }
+}
+
+}  // namespace hsm

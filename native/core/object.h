@@ -1,0 +1,36 @@
+// native/core/object.h
+//
+// A PKCS#11 object (v3.0 §4): class, key type, readable attributes, and — for keys — the key
+// material, which never leaves core except through a gated wrap. Objects are immutable after
+// creation and shared by reference (ObjectRef), so operations need no object lock.
+#pragma once
+
+#include <memory>
+
+#include "attributes.h"
+#include "bytes.h"
+#include "curves.h"
+#include "ossl.h"
+
+namespace hsm {
+
+struct Object {
+  CK_OBJECT_CLASS cls = CKO_DATA;
+  CK_KEY_TYPE key_type = CK_UNAVAILABLE_INFORMATION;
+  Attributes attrs;           // readable attributes only; never a secret component
+  SecureBytes secret;         // secret key value (CKO_SECRET_KEY)
+  ossl::Pkey pkey;            // asymmetric key (public part for CKO_PUBLIC_KEY)
+  const Curve* curve = nullptr;
+  CK_SESSION_HANDLE creator = 0;  // for session objects: they die with this session
+
+  bool IsKey() const { return cls == CKO_SECRET_KEY || cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY; }
+  bool Flag(CK_ATTRIBUTE_TYPE t) const { return attrs.BoolOr(t, false); }
+  bool IsTokenObject() const { return Flag(CKA_TOKEN); }
+  // Key size in the unit PKCS#11 mechanism info uses for this key type
+  // (bytes for AES/generic secret, bits for RSA modulus and EC field).
+  CK_ULONG KeySizeForMechanism() const;
+};
+
+using ObjectRef = std::shared_ptr<const Object>;
+
+}  // namespace hsm

@@ -1,0 +1,87 @@
+// native/core/ossl.cc
+// Algorithm cache and error draining for the OpenSSL 3 calls in core.
+#include "ossl.h"
+
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+#include <map>
+#include <mutex>
+
+namespace hsm::ossl {
+
+void ClearErrors() { ERR_clear_error(); }
+
+void Raise(CK_RV rv, const char* what) {
+  std::string detail = what;
+  unsigned long e = ERR_get_error();
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    detail += ": ";
+    detail += buf;
+  }
+  ERR_clear_error();
+  throw Error(rv, detail);
+}
+
+namespace {
+
+// One cache per algorithm kind; fetched objects live for the life of the process.
+template <typename T, typename FetchFn>
+T* Cached(std::map<std::string, T*>& cache, std::mutex& mu, const std::string& name, FetchFn fetch) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  T* alg = fetch(nullptr, name.c_str(), nullptr);
+  if (alg == nullptr) Raise(CKR_MECHANISM_INVALID, ("OpenSSL has no " + name).c_str());
+  cache.emplace(name, alg);
+  return alg;
+}
+
+std::mutex g_mu;
+std::map<std::string, EVP_CIPHER*> g_ciphers;
+std::map<std::string, EVP_MD*> g_mds;
+std::map<std::string, EVP_MAC*> g_macs;
+std::map<std::string, EVP_KDF*> g_kdfs;
+
+}  // namespace
+
+const EVP_CIPHER* Cipher(const std::string& name) { return Cached(g_ciphers, g_mu, name, EVP_CIPHER_fetch); }
+const EVP_MD* Md(const std::string& name) { return Cached(g_mds, g_mu, name, EVP_MD_fetch); }
+EVP_MAC* Mac(const std::string& name) { return Cached(g_macs, g_mu, name, EVP_MAC_fetch); }
+EVP_KDF* Kdf(const std::string& name) { return Cached(g_kdfs, g_mu, name, EVP_KDF_fetch); }
+
+PkeyCtx NewPkeyCtx(EVP_PKEY* key) {
+  return PkeyCtx(Check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), "EVP_PKEY_CTX_new_from_pkey"));
+}
+
+Bn BnFromBytes(ByteView v) {
+  return Bn(Check(BN_bin2bn(v.data, static_cast<int>(v.size), nullptr), "BN_bin2bn"));
+}
+
+Bytes BnToBytes(const BIGNUM* bn) {
+  Bytes out(static_cast<std::size_t>(BN_num_bytes(bn)));
+  BN_bn2bin(bn, out.data());
+  return out;
+}
+
+Bytes PkeyBnParam(EVP_PKEY* key, const char* name) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) Raise(CKR_GENERAL_ERROR, name);
+  Bn owned(bn);
+  return BnToBytes(bn);
+}
+
+void RandomInto(uint8_t* out, std::size_t n) {
+  if (n > 0 && RAND_bytes(out, static_cast<int>(n)) != 1) Raise(CKR_DEVICE_ERROR, "RAND_bytes");
+}
+
+Bytes RandomBytes(std::size_t n) {
+  Bytes out(n);
+  RandomInto(out.data(), n);
+  return out;
+}
+
+}  // namespace hsm::ossl

@@ -1,0 +1,64 @@
+// native/core/ossl.h
+//
+// OpenSSL 3 RAII wrappers and the one place OpenSSL errors become hsm::Error.
+// Algorithms are fetched once and cached (an implicit fetch on every call costs more than a small
+// AES-GCM). Knows nothing of PKCS#11 objects or mechanisms beyond their CKR_* codes.
+#pragma once
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include <memory>
+#include <string>
+
+#include "bytes.h"
+#include "error.h"
+
+namespace hsm::ossl {
+
+struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
+struct PkeyCtxFree { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
+struct CipherCtxFree { void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); } };
+struct MdCtxFree { void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); } };
+struct MacCtxFree { void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); } };
+struct KdfCtxFree { void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); } };
+struct BnFree { void operator()(BIGNUM* p) const { BN_clear_free(p); } };
+
+using Pkey = std::shared_ptr<EVP_PKEY>;  // shared: key objects are immutable and shared by ref
+using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+using KdfCtx = std::unique_ptr<EVP_KDF_CTX, KdfCtxFree>;
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+inline Pkey AdoptPkey(EVP_PKEY* p) { return Pkey(p, PkeyFree()); }
+
+// Drains the OpenSSL error queue into the detail text and throws Error(rv, "<what>: <reason>").
+[[noreturn]] void Raise(CK_RV rv, const char* what);
+// Drains the queue without throwing (after an expected failure such as a bad tag).
+void ClearErrors();
+// Throws CKR_HOST_MEMORY when an allocation returned null.
+template <typename T>
+T* Check(T* p, const char* what) {
+  if (p == nullptr) Raise(CKR_HOST_MEMORY, what);
+  return p;
+}
+
+// Cached algorithm handles; names as OpenSSL spells them ("AES-256-GCM", "SHA2-256", "HMAC").
+const EVP_CIPHER* Cipher(const std::string& name);
+const EVP_MD* Md(const std::string& name);
+EVP_MAC* Mac(const std::string& name);
+EVP_KDF* Kdf(const std::string& name);
+
+// A fresh context for the key; the caller decides what operation to init.
+PkeyCtx NewPkeyCtx(EVP_PKEY* key);
+
+Bn BnFromBytes(ByteView big_endian);
+Bytes BnToBytes(const BIGNUM* bn);
+Bytes PkeyBnParam(EVP_PKEY* key, const char* name);  // public values only (n, e)
+Bytes RandomBytes(std::size_t n);
+void RandomInto(uint8_t* out, std::size_t n);
+
+}  // namespace hsm::ossl

@@ -1,0 +1,96 @@
+// native/core/token.h
+//
+// A token (PKCS#11 v3.0 §5.5–5.13 semantics): its objects and every operation on them, for a
+// session the Library has already resolved. Thread-safe: objects under a shared_mutex, operation
+// state per session. One-shot calls (Crypt, SignOnce, ...) are atomic and do not occupy the
+// session's operation slot, so many may run at once on one session; they fail with
+// CKR_OPERATION_ACTIVE only while a multi-part operation of the same kind is active there.
+#pragma once
+
+#include <map>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "profile.h"
+#include "session.h"
+
+namespace hsm {
+
+struct AttributeValue {
+  CK_ATTRIBUTE_TYPE type;
+  CK_RV status;  // CKR_OK, CKR_ATTRIBUTE_SENSITIVE or CKR_ATTRIBUTE_TYPE_INVALID
+  Bytes value;
+};
+
+enum class OpKind { kEncrypt, kDecrypt, kSign, kVerify };
+
+class Token {
+ public:
+  Token(const Profile& profile, std::string label) : profile_(profile), label_(std::move(label)) {}
+  const Profile& profile() const { return profile_; }
+  const std::string& label() const { return label_; }
+  std::size_t ObjectCount() const;
+
+  // Objects (§5.7)
+  CK_OBJECT_HANDLE CreateObject(Session& s, const Template& t);
+  void DestroyObject(Session& s, CK_OBJECT_HANDLE h);
+  std::vector<AttributeValue> GetAttributes(Session& s, CK_OBJECT_HANDLE h, const std::vector<CK_ATTRIBUTE_TYPE>& types);
+  std::vector<CK_OBJECT_HANDLE> FindObjects(Session& s, const Template& t);
+  void FindInit(Session& s, const Template& t);
+  std::vector<CK_OBJECT_HANDLE> FindNext(Session& s, std::size_t max);
+  void FindFinal(Session& s);
+
+  // Keys (§5.14)
+  CK_OBJECT_HANDLE GenerateKey(Session& s, const MechParams& m, const Template& t);
+  std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> GenerateKeyPair(Session& s, const MechParams& m, const Template& pub,
+                                                                const Template& priv);
+  Bytes WrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key);
+  CK_OBJECT_HANDLE UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE unwrapping, ByteView wrapped, const Template& t);
+  CK_OBJECT_HANDLE DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE base, const Template& t);
+
+  // Encrypt / decrypt (§5.8, §5.9): multi-part and atomic one-shot.
+  void CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key);
+  Bytes CipherUpdate(Session& s, bool encrypt, ByteView in);
+  Bytes CipherFinal(Session& s, bool encrypt);
+  Bytes CipherSingle(Session& s, bool encrypt, ByteView in);  // C_Encrypt after C_EncryptInit
+  Bytes Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in);
+
+  // Sign / verify (§5.11, §5.13)
+  void SignInit(Session& s, bool sign, const MechParams& m, CK_OBJECT_HANDLE key);
+  void SignUpdate(Session& s, bool sign, ByteView in);
+  Bytes SignFinal(Session& s);
+  void VerifyFinal(Session& s, ByteView sig);          // throws CKR_SIGNATURE_INVALID / _LEN_RANGE
+  Bytes SignSingle(Session& s, ByteView in);            // C_Sign after C_SignInit
+  void VerifySingle(Session& s, ByteView in, ByteView sig);
+  Bytes SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in);
+  void VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, ByteView sig);
+
+  // Digest (§5.10)
+  void DigestInit(Session& s, const MechParams& m);
+  void DigestUpdate(Session& s, ByteView in);
+  Bytes DigestFinal(Session& s);
+  Bytes DigestOnce(Session& s, const MechParams& m, ByteView in);
+
+  // Session objects die with the session that created them.
+  void DropSessionObjects(CK_SESSION_HANDLE h);
+
+ private:
+  ObjectRef Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const;
+  CK_OBJECT_HANDLE Store(Session& s, std::shared_ptr<Object> obj);
+  const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
+  ObjectRef UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const;
+  std::unique_ptr<CipherOp> NewCipher(const MechParams& m, const Object& key, bool encrypt) const;
+  std::unique_ptr<SignOp> NewSigner(const MechParams& m, const Object& key, bool sign) const;
+  std::shared_ptr<Object> NewKeyObject(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) const;
+  void Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech) const;
+
+  const Profile& profile_;
+  const std::string label_;
+  mutable std::shared_mutex mu_;
+  std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
+  CK_OBJECT_HANDLE next_handle_ = 1;
+};
+
+}  // namespace hsm
