@@ -17,7 +17,8 @@ class GcmOp final : public CipherOp {
   GcmOp(const Object& key, const MechParams& p, bool encrypt)
       : ctx_(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")), encrypt_(encrypt) {
     const Bytes& iv = Need(p.iv, "iv");
-    if (iv.empty() || iv.size() > 256) Fail(CKR_MECHANISM_PARAM_INVALID, "the GCM IV must be 1..256 bytes");
+    // OpenSSL's GCM keeps at most 128 IV bytes; longer IVs are refused rather than mishandled.
+    if (iv.empty() || iv.size() > 128) Fail(CKR_MECHANISM_PARAM_INVALID, "the GCM IV must be 1..128 bytes");
     CK_ULONG bits = p.tag_bits.value_or(128);
     if (bits != 32 && bits != 64 && (bits < 96 || bits > 128 || bits % 8 != 0)) {
       Fail(CKR_MECHANISM_PARAM_INVALID, "tagBits must be 32, 64, or 96..128 in steps of 8");

@@ -1,0 +1,127 @@
+// src/native/binding.ts
+//
+// The only module that loads the compiled addon (build/Release/sealhsm.node). It declares the
+// addon's exact shape; every other module reaches native code through `native` from here.
+// No policy and no CloudHSM or WebCrypto nouns: this is the PKCS#11-shaped door, typed.
+
+import { createRequire } from 'node:module';
+
+/** A CK_ATTRIBUTE value as the addon accepts it: CK_BBOOL, CK_ULONG, bytes, or UTF-8 text. */
+export type AttributeInput = boolean | number | Uint8Array | string;
+/** A template: attribute type (CKA_*) and value, in order. */
+export type NativeTemplate = ReadonlyArray<readonly [type: number, value: AttributeInput]>;
+
+/** A mechanism and its parameters (CK_MECHANISM with the parameter structure flattened). */
+export interface NativeMechanism {
+  readonly type: number;
+  readonly iv?: Uint8Array;
+  readonly aad?: Uint8Array;
+  readonly tagBits?: number;
+  readonly counterBits?: number;
+  readonly hashAlg?: number;
+  readonly mgf?: number;
+  readonly saltLength?: number;
+  readonly label?: Uint8Array;
+  readonly kdf?: number;
+  readonly sharedData?: Uint8Array;
+  readonly publicData?: Uint8Array;
+  readonly macLength?: number;
+  readonly aesKeyBits?: number;
+  readonly extract?: boolean;
+  readonly expand?: boolean;
+  readonly saltType?: number;
+  readonly salt?: Uint8Array;
+  readonly info?: Uint8Array;
+  readonly saltKey?: number;
+}
+
+/** One attribute read back: `rv` is CKR_OK, CKR_ATTRIBUTE_SENSITIVE or CKR_ATTRIBUTE_TYPE_INVALID. */
+export interface NativeAttribute {
+  readonly type: number;
+  readonly rv: number;
+  readonly value: Buffer | null;
+}
+
+export interface NativeMechanismInfo {
+  readonly type: number;
+  readonly name: string;
+  readonly flags: number;
+  readonly minKeySize: number;
+  readonly maxKeySize: number;
+  readonly multipart: boolean;
+}
+
+export interface NativeTokenInfo {
+  readonly label: string;
+  readonly profile: string;
+  readonly objects: number;
+  readonly sessions: number;
+}
+
+/** The addon. Async functions reject with an Error carrying `code` (CKR name) and `rv`. */
+export interface NativeBinding {
+  createToken(profile: string, label: string): number;
+  removeToken(slot: number): void;
+  openSession(slot: number, readWrite: boolean): number;
+  closeSession(session: number): void;
+  tokenInfo(slot: number): NativeTokenInfo;
+  mechanisms(): NativeMechanismInfo[];
+  profiles(): Array<{ name: string; description: string }>;
+  returnCodes(): Record<string, number>;
+
+  createObject(session: number, template: NativeTemplate): Promise<number>;
+  destroyObject(session: number, object: number): Promise<void>;
+  getAttributes(session: number, object: number, types: readonly number[]): Promise<NativeAttribute[]>;
+  findObjects(session: number, template: NativeTemplate): Promise<number[]>;
+
+  generateKey(session: number, mechanism: NativeMechanism, template: NativeTemplate): Promise<number>;
+  generateKeyPair(
+    session: number,
+    mechanism: NativeMechanism,
+    publicTemplate: NativeTemplate,
+    privateTemplate: NativeTemplate,
+  ): Promise<[publicKey: number, privateKey: number]>;
+  wrapKey(session: number, mechanism: NativeMechanism, wrappingKey: number, key: number): Promise<Buffer>;
+  unwrapKey(
+    session: number,
+    mechanism: NativeMechanism,
+    unwrappingKey: number,
+    wrapped: Uint8Array,
+    template: NativeTemplate,
+  ): Promise<number>;
+  deriveKey(session: number, mechanism: NativeMechanism, baseKey: number, template: NativeTemplate): Promise<number>;
+
+  encrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
+  decrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
+  sign(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
+  /** Resolves true; a bad signature rejects with CKR_SIGNATURE_INVALID / CKR_SIGNATURE_LEN_RANGE. */
+  verify(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array, signature: Uint8Array): Promise<true>;
+  digest(session: number, mechanism: NativeMechanism, data: Uint8Array): Promise<Buffer>;
+  generateRandom(session: number, length: number): Promise<Buffer>;
+
+  encryptInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  encryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
+  encryptFinal(session: number): Promise<Buffer>;
+  decryptInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  decryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
+  decryptFinal(session: number): Promise<Buffer>;
+  signInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  signUpdate(session: number, data: Uint8Array): Promise<void>;
+  signFinal(session: number): Promise<Buffer>;
+  verifyInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  verifyUpdate(session: number, data: Uint8Array): Promise<void>;
+  verifyFinal(session: number, signature: Uint8Array): Promise<true>;
+  digestInit(session: number, mechanism: NativeMechanism): Promise<void>;
+  digestUpdate(session: number, data: Uint8Array): Promise<void>;
+  digestFinal(session: number): Promise<Buffer>;
+}
+
+const require = createRequire(import.meta.url);
+
+function load(): NativeBinding {
+  // dist/native/binding.js and src/native/binding.ts both sit two levels below the package root.
+  return require('../../build/Release/sealhsm.node') as NativeBinding;
+}
+
+/** The loaded addon. */
+export const native: NativeBinding = load();

@@ -1,0 +1,54 @@
+// test/helpers/hsm.ts — a memory token and a read-write session for a test file.
+
+import { CKA, call, native, type NativeMechanism, type NativeTemplate } from '../../src/index.js';
+
+export interface TestToken {
+  slot: number;
+  session: number;
+  close(): void;
+}
+
+export function openToken(label = 'test'): TestToken {
+  const slot = native.createToken('pkcs11', label);
+  const session = native.openSession(slot, true);
+  return { slot, session, close: () => native.removeToken(slot) };
+}
+
+/** Imports with extra attributes appended (usage flags etc.). */
+export function importKey(t: TestToken, material: NativeTemplate, extra: NativeTemplate = []): Promise<number> {
+  return call(native.createObject(t.session, [...material, ...extra]));
+}
+
+/** Rejects → the error; resolves → undefined. For asserting exact codes. */
+export async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** verify() as a boolean: false only for a bad signature; anything else rethrows. */
+export async function verifies(t: TestToken, m: NativeMechanism, key: number, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  try {
+    await call(native.verify(t.session, m, key, data, sig));
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'CKR_SIGNATURE_INVALID' || code === 'CKR_SIGNATURE_LEN_RANGE') return false;
+    throw e;
+  }
+}
+
+export async function readValue(t: TestToken, key: number): Promise<Buffer> {
+  const [a] = await call(native.getAttributes(t.session, key, [CKA.VALUE]));
+  if (a?.value == null) throw new Error(`CKA_VALUE not readable (rv ${a?.rv})`);
+  return a.value;
+}
+
+/** Attributes that make an imported or derived secret usable for everything and readable. */
+export const OPEN_SECRET: NativeTemplate = [
+  [CKA.SENSITIVE, false],
+  [CKA.EXTRACTABLE, true],
+];
