@@ -45,10 +45,30 @@ export function octetString(raw: Uint8Array): Uint8Array {
   return Uint8Array.from([...hdr, ...raw]);
 }
 
+// EC keys go through DER rather than JWK: node's JWK export does not cover every curve we support.
+function ecCurve(key: KeyObject) {
+  return curveByName(String(key.asymmetricKeyDetails?.namedCurve));
+}
+function ecPoint(pub: KeyObject, size: number): Uint8Array {
+  const spki = pub.export({ format: 'der', type: 'spki' });
+  return Uint8Array.from(spki.subarray(spki.length - (2 * size + 1))); // uncompressed point ends the SPKI
+}
+function ecScalar(priv: KeyObject, size: number): Uint8Array {
+  // SEC 1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING d, ... }
+  const der = priv.export({ format: 'der', type: 'sec1' });
+  const at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  if (der[at] !== 0x02 || der[at + 3] !== 0x04 || der[at + 4] !== size) throw new TypeError('unexpected SEC 1 private key encoding');
+  return Uint8Array.from(der.subarray(at + 5, at + 5 + size));
+}
+
 /** The attributes describing the key material of a private key (class, type and components). */
 export function privateKeyTemplate(input: KeyInput): Template {
   const key = toKeyObject(input, 'private');
   if (key.type !== 'private') throw new TypeError('expected a private key');
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = ecCurve(key);
+    return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, ecScalar(key, curve.size)]];
+  }
   const jwk = key.export({ format: 'jwk' });
   switch (jwk.kty) {
     case 'RSA':
@@ -58,7 +78,6 @@ export function privateKeyTemplate(input: KeyInput): Template {
         [CKA.PRIVATE_EXPONENT, b64u(jwk.d, 'd')], [CKA.PRIME_1, b64u(jwk.p, 'p')], [CKA.PRIME_2, b64u(jwk.q, 'q')],
         [CKA.EXPONENT_1, b64u(jwk.dp, 'dp')], [CKA.EXPONENT_2, b64u(jwk.dq, 'dq')], [CKA.COEFFICIENT, b64u(jwk.qi, 'qi')],
       ];
-    case 'EC':
     case 'OKP': {
       const curve = curveByName(String(jwk.crv));
       return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, b64u(jwk.d, 'd')]];
@@ -71,15 +90,15 @@ export function privateKeyTemplate(input: KeyInput): Template {
 /** The attributes describing a public key (class, type, modulus/exponent or curve/point). */
 export function publicKeyTemplate(input: KeyInput): Template {
   const key = toKeyObject(input, 'public');
-  const jwk = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'jwk' });
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  if (pub.asymmetricKeyType === 'ec') {
+    const curve = ecCurve(pub);
+    return [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, curve.params], [CKA.EC_POINT, octetString(ecPoint(pub, curve.size))]];
+  }
+  const jwk = pub.export({ format: 'jwk' });
   switch (jwk.kty) {
     case 'RSA':
       return [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.MODULUS, b64u(jwk.n, 'n')], [CKA.PUBLIC_EXPONENT, b64u(jwk.e, 'e')]];
-    case 'EC': {
-      const curve = curveByName(String(jwk.crv));
-      const point = Uint8Array.from([0x04, ...b64u(jwk.x, 'x'), ...b64u(jwk.y, 'y')]);
-      return [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, curve.params], [CKA.EC_POINT, octetString(point)]];
-    }
     case 'OKP': {
       const curve = curveByName(String(jwk.crv));
       return [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.EC_POINT, octetString(b64u(jwk.x, 'x'))]];
