@@ -42,6 +42,22 @@ describe('concurrency', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('the synchronous twins give the same results and throw the same codes', async () => {
+    const k = await call(native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]]));
+    const mech = { type: CKM.AES_GCM, iv: Buffer.alloc(12, 1), aad: Buffer.from('a') };
+    const ct = native.encryptSync(tk.session, mech, k, Buffer.from('sync'));
+    expect(ct.equals(await call(native.encrypt(tk.session, mech, k, Buffer.from('sync'))))).toBe(true);
+    expect(native.decryptSync(tk.session, mech, k, ct).toString()).toBe('sync');
+    ct[0]! ^= 1;
+    expect(() => native.decryptSync(tk.session, mech, k, ct)).toThrow(expect.objectContaining({ code: 'CKR_ENCRYPTED_DATA_INVALID' }));
+    const [pub, priv] = await call(native.generateKeyPair(tk.session, { type: CKM.EC_KEY_PAIR_GEN }, [[CKA.EC_PARAMS, curveByName('secp256r1').params]], []));
+    const sig = native.signSync(tk.session, { type: CKM.ECDSA_SHA256 }, priv, Buffer.from('m'));
+    expect(native.verifySync(tk.session, { type: CKM.ECDSA_SHA256 }, pub, Buffer.from('m'), sig)).toBe(true);
+    expect(() => native.verifySync(tk.session, { type: CKM.ECDSA_SHA256 }, pub, Buffer.from('x'), sig)).toThrow(expect.objectContaining({ code: 'CKR_SIGNATURE_INVALID' }));
+    expect(native.digestSync(tk.session, { type: CKM.SHA256 }, Buffer.from('abc')).toString('hex')).toBe(crypto.createHash('sha256').update('abc').digest('hex'));
+    expect(() => native.signSync(tk.session, { type: CKM.ECDSA_SHA256 }, 'k' as unknown as number, Buffer.from('m'))).toThrow(TypeError);
+  });
+
   it('destroying a key while a multi-part operation uses it does not break the operation', async () => {
     const s = native.openSession(tk.slot, true);
     const k = await call(native.generateKey(s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]]));

@@ -14,8 +14,8 @@ namespace {
 
 // ---- one-shot
 
-Napi::Value CryptOnce(const Napi::CallbackInfo& info, bool encrypt) {
-  return Queue(info, [encrypt](const Napi::CallbackInfo& a) -> Work {
+std::function<Work(const Napi::CallbackInfo&)> PrepareCrypt(bool encrypt) {
+  return [encrypt](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
@@ -24,49 +24,41 @@ Napi::Value CryptOnce(const Napi::CallbackInfo& info, bool encrypt) {
       Bound b = Library::Instance().Resolve(s);
       return b.token->Crypt(*b.session, encrypt, m, key, data);
     };
-  });
-}
-Napi::Value Encrypt(const Napi::CallbackInfo& info) { return CryptOnce(info, true); }
-Napi::Value Decrypt(const Napi::CallbackInfo& info) { return CryptOnce(info, false); }
-
-Napi::Value Sign(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    MechParams m = ToMechanism(a[1], "mechanism");
-    CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-    Bytes data = ToBytes(a[3], "data");
-    return [s, m = std::move(m), key, data = std::move(data)]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      return b.token->SignOnce(*b.session, m, key, data);
-    };
-  });
+  };
 }
 
-Napi::Value Verify(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    MechParams m = ToMechanism(a[1], "mechanism");
-    CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-    Bytes data = ToBytes(a[3], "data");
-    Bytes sig = ToBytes(a[4], "signature");
-    return [s, m = std::move(m), key, data = std::move(data), sig = std::move(sig)]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      b.token->VerifyOnce(*b.session, m, key, data, sig);
-      return true;
-    };
-  });
+Work PrepareSign(const Napi::CallbackInfo& a) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  MechParams m = ToMechanism(a[1], "mechanism");
+  CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
+  Bytes data = ToBytes(a[3], "data");
+  return [s, m = std::move(m), key, data = std::move(data)]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    return b.token->SignOnce(*b.session, m, key, data);
+  };
 }
 
-Napi::Value Digest(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    MechParams m = ToMechanism(a[1], "mechanism");
-    Bytes data = ToBytes(a[2], "data");
-    return [s, m = std::move(m), data = std::move(data)]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      return b.token->DigestOnce(*b.session, m, data);
-    };
-  });
+Work PrepareVerify(const Napi::CallbackInfo& a) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  MechParams m = ToMechanism(a[1], "mechanism");
+  CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
+  Bytes data = ToBytes(a[3], "data");
+  Bytes sig = ToBytes(a[4], "signature");
+  return [s, m = std::move(m), key, data = std::move(data), sig = std::move(sig)]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    b.token->VerifyOnce(*b.session, m, key, data, sig);
+    return true;
+  };
+}
+
+Work PrepareDigest(const Napi::CallbackInfo& a) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  MechParams m = ToMechanism(a[1], "mechanism");
+  Bytes data = ToBytes(a[2], "data");
+  return [s, m = std::move(m), data = std::move(data)]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    return b.token->DigestOnce(*b.session, m, data);
+  };
 }
 
 Napi::Value GenerateRandom(const Napi::CallbackInfo& info) {
@@ -201,11 +193,15 @@ Napi::Value DigestFinal(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitCrypto(Napi::Env env, Napi::Object e) {
-  e.Set("encrypt", Napi::Function::New(env, Encrypt, "encrypt"));
-  e.Set("decrypt", Napi::Function::New(env, Decrypt, "decrypt"));
-  e.Set("sign", Napi::Function::New(env, Sign, "sign"));
-  e.Set("verify", Napi::Function::New(env, Verify, "verify"));
-  e.Set("digest", Napi::Function::New(env, Digest, "digest"));
+  // One-shot operations: a Promise from the thread pool, and a *Sync twin that runs inline.
+  const std::pair<const char*, std::function<Work(const Napi::CallbackInfo&)>> once[] = {
+      {"encrypt", PrepareCrypt(true)}, {"decrypt", PrepareCrypt(false)}, {"sign", PrepareSign},
+      {"verify", PrepareVerify}, {"digest", PrepareDigest}};
+  for (const auto& [name, prepare] : once) {
+    e.Set(name, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return Queue(i, prepare); }, name));
+    std::string sync = std::string(name) + "Sync";
+    e.Set(sync, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return RunNow(i, prepare); }, sync));
+  }
   e.Set("generateRandom", Napi::Function::New(env, GenerateRandom, "generateRandom"));
   e.Set("encryptInit", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherInit(i, true); }, "encryptInit"));
   e.Set("encryptUpdate", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherUpdate(i, true); }, "encryptUpdate"));

@@ -7,6 +7,20 @@ namespace hsm::addon {
 
 namespace {
 
+Napi::Value ToJs(Napi::Env env, Result& result) {
+  return std::visit(
+      [&](auto& r) -> Napi::Value {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return env.Undefined();
+        else if constexpr (std::is_same_v<T, Bytes>) return FromBytes(env, r);
+        else if constexpr (std::is_same_v<T, bool>) return Napi::Boolean::New(env, r);
+        else if constexpr (std::is_same_v<T, CK_ULONG>) return FromUlong(env, r);
+        else if constexpr (std::is_same_v<T, std::vector<CK_ULONG>>) return FromUlongArray(env, r);
+        else return FromAttributes(env, r);
+      },
+      result);
+}
+
 class Task final : public Napi::AsyncWorker {
  public:
   Task(Napi::Env env, Work work)
@@ -31,18 +45,7 @@ class Task final : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Value v = std::visit(
-        [&](auto& r) -> Napi::Value {
-          using T = std::decay_t<decltype(r)>;
-          if constexpr (std::is_same_v<T, std::monostate>) return env.Undefined();
-          else if constexpr (std::is_same_v<T, Bytes>) return FromBytes(env, r);
-          else if constexpr (std::is_same_v<T, bool>) return Napi::Boolean::New(env, r);
-          else if constexpr (std::is_same_v<T, CK_ULONG>) return FromUlong(env, r);
-          else if constexpr (std::is_same_v<T, std::vector<CK_ULONG>>) return FromUlongArray(env, r);
-          else return FromAttributes(env, r);
-        },
-        result_);
+    Napi::Value v = ToJs(Env(), result_);
     result_ = std::monostate{};
     deferred_.Resolve(v);
   }
@@ -79,6 +82,22 @@ Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const
     d.Reject(e.Value());
     return d.Promise();
   }
+}
+
+Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare) {
+  Napi::Env env = info.Env();
+  Work work = prepare(info);  // argument errors throw TypeError / RangeError
+  Result result;
+  try {
+    result = work();
+  } catch (const Error& e) {
+    throw CoreError(env, e.rv(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw CoreError(env, CKR_HOST_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    throw CoreError(env, CKR_GENERAL_ERROR, e.what());
+  }
+  return ToJs(env, result);
 }
 
 }  // namespace hsm::addon

@@ -23,6 +23,10 @@ Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message);
 // throw a Napi::Error), queues it, and returns the Promise. Never throws.
 Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare);
 
+// Runs the same prepared work inline on the JS thread and returns its value; core errors throw
+// (the synchronous path for small hot operations, where the thread-pool hop costs more than the work).
+Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare);
+
 // Runs a synchronous core call for cheap lifecycle functions, converting core errors to JS errors.
 template <typename F>
 Napi::Value RunSync(Napi::Env env, F&& f) {

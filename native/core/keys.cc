@@ -147,36 +147,72 @@ ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad
   return FromData("EC", bld.get(), EVP_PKEY_PUBLIC_KEY, rv_if_bad);
 }
 
+namespace {
+
+// The raw public value: the uncompressed EC point, or the 32-byte Ed25519 key.
+Bytes RawPublic(const Object& obj) {
+  Bytes raw;
+  if (obj.key_type == CKK_EC_EDWARDS) {
+    raw.resize(obj.curve->field_bytes);
+    std::size_t len = raw.size();
+    if (EVP_PKEY_get_raw_public_key(obj.pkey.get(), raw.data(), &len) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EVP_PKEY_get_raw_public_key");
+    return raw;
+  }
+  raw.resize(2 * obj.curve->field_bytes + 1);
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(obj.pkey.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw.data(), raw.size(), &len) != 1) {
+    ossl::Raise(CKR_GENERAL_ERROR, "EC public point");
+  }
+  raw.resize(len);
+  return raw;
+}
+
+// SubjectPublicKeyInfo (RFC 5280 §4.1, RFC 5480, RFC 8410). For named-curve EC and Ed25519 keys it is
+// a fixed header around the point, built directly: OpenSSL 3.0's encoder framework costs more than
+// generating a P-256 key. RSA goes through i2d_PUBKEY.
+Bytes Spki(const Object& obj, const Bytes& raw) {
+  if (obj.key_type == CKK_RSA) {
+    unsigned char* der = nullptr;
+    int n = i2d_PUBKEY(obj.pkey.get(), &der);
+    if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PUBKEY");
+    Bytes out(der, der + n);
+    OPENSSL_free(der);
+    return out;
+  }
+  static const uint8_t kEcPublicKey[] = {0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+  Bytes alg;
+  if (obj.key_type == CKK_EC) Append(alg, ByteView(kEcPublicKey, sizeof kEcPublicKey));
+  Append(alg, CurveParams(*obj.curve));  // Ed25519: the algorithm OID itself, no parameters
+  auto tlv = [](uint8_t tag, const Bytes& body) {
+    Bytes out{tag};
+    if (body.size() >= 128) out.push_back(0x81);  // every EC SPKI body here is < 256 bytes
+    out.push_back(static_cast<uint8_t>(body.size()));
+    Append(out, body);
+    return out;
+  };
+  Bytes bits{0x00};
+  Append(bits, raw);
+  Bytes body = tlv(0x30, alg);
+  Append(body, tlv(0x03, bits));
+  return tlv(0x30, body);
+}
+
+}  // namespace
+
 void SetPublicAttributes(Object& obj) {
   EVP_PKEY* k = obj.pkey.get();
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(k, &der);
-  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PUBKEY");
-  obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Bytes(der, der + n));
-  OPENSSL_free(der);
   if (obj.key_type == CKK_RSA) {
+    obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Spki(obj, {}));
     obj.attrs.Set(CKA_MODULUS, ossl::PkeyBnParam(k, OSSL_PKEY_PARAM_RSA_N));
     obj.attrs.Set(CKA_PUBLIC_EXPONENT, ossl::PkeyBnParam(k, OSSL_PKEY_PARAM_RSA_E));
     if (obj.cls == CKO_PUBLIC_KEY) obj.attrs.SetUlong(CKA_MODULUS_BITS, static_cast<CK_ULONG>(EVP_PKEY_get_bits(k)));
     return;
   }
   if (obj.curve == nullptr) Fail(CKR_GENERAL_ERROR, "EC key without a curve");
+  Bytes raw = RawPublic(obj);
+  obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Spki(obj, raw));
   obj.attrs.Set(CKA_EC_PARAMS, ToBytes(CurveParams(*obj.curve)));
-  if (obj.cls != CKO_PUBLIC_KEY) return;
-  Bytes raw;
-  if (obj.key_type == CKK_EC_EDWARDS) {
-    raw.resize(obj.curve->field_bytes);
-    std::size_t len = raw.size();
-    if (EVP_PKEY_get_raw_public_key(k, raw.data(), &len) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EVP_PKEY_get_raw_public_key");
-  } else {
-    raw.resize(2 * obj.curve->field_bytes + 1);
-    std::size_t len = 0;
-    if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw.data(), raw.size(), &len) != 1) {
-      ossl::Raise(CKR_GENERAL_ERROR, "EC public point");
-    }
-    raw.resize(len);
-  }
-  obj.attrs.Set(CKA_EC_POINT, WrapOctetString(raw));
+  if (obj.cls == CKO_PUBLIC_KEY) obj.attrs.Set(CKA_EC_POINT, WrapOctetString(raw));
 }
 
 void SetSecretAttributes(Object& obj) {
@@ -200,15 +236,19 @@ void SetSecretAttributes(Object& obj) {
   OPENSSL_cleanse(out, sizeof out);
 }
 
-ossl::Pkey PublicOnly(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(key, &der);
-  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PUBKEY");
-  const unsigned char* p = der;
-  EVP_PKEY* pub = d2i_PUBKEY(nullptr, &p, n);
-  OPENSSL_free(der);
-  if (pub == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "d2i_PUBKEY");
-  return ossl::AdoptPkey(pub);
+ossl::Pkey PublicOnly(const Object& full) {
+  if (full.key_type == CKK_RSA) {
+    ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
+    std::vector<ossl::Bn> keep;
+    PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, ossl::PkeyBnParam(full.pkey.get(), OSSL_PKEY_PARAM_RSA_N), keep);
+    PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, ossl::PkeyBnParam(full.pkey.get(), OSSL_PKEY_PARAM_RSA_E), keep);
+    return FromData("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY, CKR_GENERAL_ERROR);
+  }
+  Bytes raw = RawPublic(full);
+  if (full.key_type == CKK_EC) return EcPublicFromPoint(*full.curve, raw, CKR_GENERAL_ERROR);
+  EVP_PKEY* k = EVP_PKEY_new_raw_public_key_ex(nullptr, full.curve->name, nullptr, raw.data(), raw.size());
+  if (k == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "public key");
+  return ossl::AdoptPkey(k);
 }
 
 SecureBytes EncodePkcs8(EVP_PKEY* key) {

@@ -23,8 +23,9 @@ void SetPublicAttributes(Object& obj);
 // Secret keys: CKA_VALUE_LEN and CKA_CHECK_VALUE.
 void SetSecretAttributes(Object& obj);
 
-// The public half of an asymmetric key as its own EVP_PKEY (for a generated public object).
-ossl::Pkey PublicOnly(EVP_PKEY* key);
+// The public half of an asymmetric key as its own EVP_PKEY (for a generated public object);
+// `full` must have its key type and curve set.
+ossl::Pkey PublicOnly(const Object& full);
 
 // PKCS#8 PrivateKeyInfo of a private key, as a secret. And back, checking the key type.
 SecureBytes EncodePkcs8(EVP_PKEY* key);

@@ -261,9 +261,9 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
   auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);
   pub->attrs.Erase(CKA_MODULUS_BITS);
-  pub->pkey = PublicOnly(gen.pkey.get());
   priv->pkey = std::move(gen.pkey);
   pub->curve = priv->curve = gen.curve;
+  pub->pkey = PublicOnly(*priv);
   Finish(*pub, KeyOrigin::kGenerated, m.type);
   Finish(*priv, KeyOrigin::kGenerated, m.type);
   if (priv->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");

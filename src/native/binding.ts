@@ -99,6 +99,14 @@ export interface NativeBinding {
   digest(session: number, mechanism: NativeMechanism, data: Uint8Array): Promise<Buffer>;
   generateRandom(session: number, length: number): Promise<Buffer>;
 
+  /** Synchronous twins of the one-shot calls: same checks and errors (thrown), run on the calling
+   *  thread. For small, hot operations where the thread-pool hop costs more than the work. */
+  encryptSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
+  decryptSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
+  signSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
+  verifySync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array, signature: Uint8Array): true;
+  digestSync(session: number, mechanism: NativeMechanism, data: Uint8Array): Buffer;
+
   encryptInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
   encryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
   encryptFinal(session: number): Promise<Buffer>;
