@@ -22,9 +22,11 @@ struct P8Free { void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_I
 using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
 using Params = std::unique_ptr<OSSL_PARAM[], ParamFree>;
 
-ossl::Pkey FromData(const char* alg, OSSL_PARAM_BLD* bld, int selection, CK_RV rv_if_bad) {
+// `like`, when given, is a key of the same algorithm whose key manager is reused (no name lookup).
+ossl::Pkey FromData(const char* alg, OSSL_PARAM_BLD* bld, int selection, CK_RV rv_if_bad, EVP_PKEY* like = nullptr) {
   Params params(ossl::Check(OSSL_PARAM_BLD_to_param(bld), "OSSL_PARAM_BLD_to_param"));
-  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  ossl::PkeyCtx ctx = like != nullptr ? ossl::NewPkeyCtx(like)
+                                      : ossl::PkeyCtx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr), "EVP_PKEY_CTX_new_from_name"));
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) != 1) {
     ossl::Raise(rv_if_bad, "key material rejected");
@@ -140,11 +142,11 @@ void MaterialFromTemplate(Object& obj, Attributes& tmpl) {
   }
 }
 
-ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad) {
+ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad, EVP_PKEY* like) {
   ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
   OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, c.name, 0);
   OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, raw_point.data, raw_point.size);
-  return FromData("EC", bld.get(), EVP_PKEY_PUBLIC_KEY, rv_if_bad);
+  return FromData("EC", bld.get(), EVP_PKEY_PUBLIC_KEY, rv_if_bad, like);
 }
 
 namespace {
@@ -242,10 +244,10 @@ ossl::Pkey PublicOnly(const Object& full) {
     std::vector<ossl::Bn> keep;
     PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, ossl::PkeyBnParam(full.pkey.get(), OSSL_PKEY_PARAM_RSA_N), keep);
     PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, ossl::PkeyBnParam(full.pkey.get(), OSSL_PKEY_PARAM_RSA_E), keep);
-    return FromData("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY, CKR_GENERAL_ERROR);
+    return FromData("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY, CKR_GENERAL_ERROR, full.pkey.get());
   }
   Bytes raw = RawPublic(full);
-  if (full.key_type == CKK_EC) return EcPublicFromPoint(*full.curve, raw, CKR_GENERAL_ERROR);
+  if (full.key_type == CKK_EC) return EcPublicFromPoint(*full.curve, raw, CKR_GENERAL_ERROR, full.pkey.get());
   EVP_PKEY* k = EVP_PKEY_new_raw_public_key_ex(nullptr, full.curve->name, nullptr, raw.data(), raw.size());
   if (k == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "public key");
   return ossl::AdoptPkey(k);

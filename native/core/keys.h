@@ -33,6 +33,6 @@ ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_o
 
 // An EC public key on `c` from a raw point; the point must lie on the curve (CKR_PUBLIC_KEY_INVALID
 // otherwise — used for ECDH peer keys).
-ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad);
+ossl::Pkey EcPublicFromPoint(const Curve& c, ByteView raw_point, CK_RV rv_if_bad, EVP_PKEY* like = nullptr);
 
 }  // namespace hsm

@@ -26,7 +26,7 @@ const char* HashOfKdf(CK_ULONG kdf) {
 
 SecureBytes SharedSecret(const Object& base, ByteView peer_encoded) {
   Bytes point = UnwrapEcPoint(*base.curve, peer_encoded);
-  ossl::Pkey peer = EcPublicFromPoint(*base.curve, point, CKR_MECHANISM_PARAM_INVALID);
+  ossl::Pkey peer = EcPublicFromPoint(*base.curve, point, CKR_MECHANISM_PARAM_INVALID, base.pkey.get());
   ossl::PkeyCtx ctx = ossl::NewPkeyCtx(base.pkey.get());
   SecureBytes z(base.curve->field_bytes);
   std::size_t len = z.size();

@@ -5,6 +5,10 @@
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "../keys.h"
 #include "mechanism.h"
 
@@ -31,8 +35,7 @@ KeyGenResult GenRsa(const Attributes& t) {
   } else {
     BN_set_word(e.get(), RSA_F4);
   }
-  if (!BN_is_odd(e.get()) || BN_cmp(e.get(), ossl::Bn(BN_new()).get()) == 0 || BN_num_bits(e.get()) > 256 ||
-      (BN_num_bits(e.get()) <= 17 && BN_get_word(e.get()) < RSA_F4)) {
+  if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) > 256 || (BN_num_bits(e.get()) <= 17 && BN_get_word(e.get()) < RSA_F4)) {
     Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_PUBLIC_EXPONENT must be odd and at least 65537");
   }
   ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), "EVP_PKEY_CTX_new_from_name"));
@@ -44,14 +47,33 @@ KeyGenResult GenRsa(const Attributes& t) {
   return {ossl::AdoptPkey(key), nullptr};
 }
 
+// A parameters-only key per Weierstrass curve, made once. Generating from it skips OpenSSL 3.0's
+// by-name key-manager lookup, which costs a large share of a P-256 key generation.
+EVP_PKEY* CurveTemplate(const Curve& c) {
+  static std::mutex mu;
+  static std::map<const Curve*, ossl::Pkey> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  ossl::Pkey& slot = cache[&c];
+  if (!slot) {
+    ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), "EVP_PKEY_CTX_new_from_name"));
+    std::string group = c.name;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0), OSSL_PARAM_construct_end()};
+    EVP_PKEY* k = nullptr;
+    if (EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_KEY_PARAMETERS, params) != 1) {
+      ossl::Raise(CKR_GENERAL_ERROR, "EC parameters");
+    }
+    slot = ossl::AdoptPkey(k);
+  }
+  return slot.get();
+}
+
 KeyGenResult GenEcLike(const Attributes& t, CK_KEY_TYPE kt) {
   const Curve& c = CurveFromParams(t.Get(CKA_EC_PARAMS));
   if (c.key_type != kt) Fail(CKR_TEMPLATE_INCONSISTENT, std::string(c.pretty) + " does not go with this mechanism");
-  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, kt == CKK_EC ? "EC" : c.name, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  ossl::PkeyCtx ctx(kt == CKK_EC ? ossl::NewPkeyCtx(CurveTemplate(c))
+                                 : ossl::PkeyCtx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, c.name, nullptr), "EVP_PKEY_CTX_new_from_name")));
   EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_keygen_init(ctx.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "keygen init");
-  if (kt == CKK_EC && EVP_PKEY_CTX_set_group_name(ctx.get(), c.name) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC group");
-  if (EVP_PKEY_generate(ctx.get(), &key) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC key generation");
+  if (EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &key) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC key generation");
   return {ossl::AdoptPkey(key), &c};
 }
 
