@@ -30,7 +30,7 @@ Napi::Value OpenSession(const Napi::CallbackInfo& info) {
   CK_SLOT_ID slot = ToUlong(info[0], "slot");
   bool rw = ToBool(info[1], "readWrite");
   return RunSync(info.Env(), [&] {
-    CK_FLAGS flags = 0x4 | (rw ? 0x2 : 0);  // CKF_SERIAL_SESSION | CKF_RW_SESSION
+    CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
     return FromUlong(info.Env(), Library::Instance().OpenSession(slot, flags));
   });
 }

@@ -38,8 +38,7 @@ std::vector<CK_SLOT_ID> Library::SlotIds() const {
 }
 
 CK_SESSION_HANDLE Library::OpenSession(CK_SLOT_ID slot, CK_FLAGS flags) {
-  constexpr CK_FLAGS kSerial = 0x4;  // CKF_SERIAL_SESSION
-  if ((flags & kSerial) == 0) Fail(CKR_SESSION_PARALLEL_NOT_SUPPORTED, "CKF_SERIAL_SESSION must be set");
+  if ((flags & CKF_SERIAL_SESSION) == 0) Fail(CKR_SESSION_PARALLEL_NOT_SUPPORTED, "CKF_SERIAL_SESSION must be set");
   std::unique_lock lock(mu_);
   auto it = tokens_.find(slot);
   if (it == tokens_.end()) Fail(CKR_SLOT_ID_INVALID, "no such slot");

@@ -31,7 +31,7 @@ class Session {
   const CK_SESSION_HANDLE handle;
   const CK_SLOT_ID slot;
   const CK_FLAGS flags;
-  bool ReadWrite() const { return (flags & 0x2UL /* CKF_RW_SESSION */) != 0; }
+  bool ReadWrite() const { return (flags & CKF_RW_SESSION) != 0; }
 
   std::mutex mu;  // guards everything below
   std::optional<ActiveCipher> encrypt, decrypt;

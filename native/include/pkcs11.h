@@ -197,6 +197,10 @@ typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
 #define CKM_HKDF_DERIVE 0x0000402AUL
 #define CKM_VENDOR_DEFINED 0x80000000UL
 
+/* ---- session flags ---- */
+#define CKF_RW_SESSION 0x00000002UL
+#define CKF_SERIAL_SESSION 0x00000004UL
+
 /* ---- mechanism info flags ---- */
 #define CKF_HW 0x00000001UL
 #define CKF_ENCRYPT 0x00000100UL

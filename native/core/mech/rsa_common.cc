@@ -11,7 +11,7 @@ namespace {
 
 class RsaSignOp final : public SignOp {
  public:
-  RsaSignOp(const Object& key, const RsaSignConfig& cfg, bool multipart) : key_(key), cfg_(cfg), multipart_(multipart) {
+  RsaSignOp(const Object& key, const RsaSignConfig& cfg) : key_(key), cfg_(cfg) {
     if (cfg.hash != nullptr) {
       md_.reset(ossl::Check(EVP_MD_CTX_new(), "EVP_MD_CTX_new"));
       if (EVP_DigestInit_ex2(md_.get(), ossl::Md(cfg.hash), nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "digest init");
@@ -98,15 +98,14 @@ class RsaSignOp final : public SignOp {
 
   const Object& key_;
   RsaSignConfig cfg_;
-  bool multipart_;
   ossl::MdCtx md_;
   Bytes raw_;
 };
 
 }  // namespace
 
-std::unique_ptr<SignOp> NewRsaSignOp(const Object& key, const RsaSignConfig& cfg, bool multipart) {
-  return std::make_unique<RsaSignOp>(key, cfg, multipart);
+std::unique_ptr<SignOp> NewRsaSignOp(const Object& key, const RsaSignConfig& cfg) {
+  return std::make_unique<RsaSignOp>(key, cfg);
 }
 
 std::size_t RsaBytes(const Object& key) { return static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get())); }

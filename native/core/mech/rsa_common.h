@@ -19,7 +19,7 @@ struct RsaSignConfig {
   int salt_len = 0;
 };
 
-std::unique_ptr<SignOp> NewRsaSignOp(const Object& key, const RsaSignConfig& cfg, bool multipart);
+std::unique_ptr<SignOp> NewRsaSignOp(const Object& key, const RsaSignConfig& cfg);
 
 // Configures `ctx` (already encrypt- or decrypt-initialised) for OAEP from the parameters.
 void ApplyOaep(EVP_PKEY_CTX* ctx, const MechParams& p);
@@ -28,7 +28,7 @@ std::size_t RsaBytes(const Object& key);
 
 class RsaCipherOp final : public CipherOp {
  public:
-  // `configure` sets padding on a freshly initialised context. max_in: largest plaintext (encrypt).
+  // padding: RSA_PKCS1_PADDING / RSA_NO_PADDING, or OAEP when `oaep` is given. max_in: largest plaintext.
   RsaCipherOp(const Object& key, bool encrypt, int padding, const MechParams* oaep, std::size_t max_in);
   Bytes Update(ByteView in) override;
   Bytes Final() override;

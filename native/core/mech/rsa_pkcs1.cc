@@ -22,13 +22,13 @@ const char* HashOfRsaPkcs(CK_MECHANISM_TYPE t) {
 std::unique_ptr<SignOp> Pkcs1Sign(const Object& k, const MechParams& p, bool) {
   RsaSignConfig cfg;
   cfg.hash = HashOfRsaPkcs(p.type);
-  return NewRsaSignOp(k, cfg, cfg.hash != nullptr);
+  return NewRsaSignOp(k, cfg);
 }
 
 std::unique_ptr<SignOp> X509Sign(const Object& k, const MechParams&, bool) {
   RsaSignConfig cfg;
   cfg.padding = RSA_NO_PADDING;
-  return NewRsaSignOp(k, cfg, false);
+  return NewRsaSignOp(k, cfg);
 }
 
 std::unique_ptr<CipherOp> Pkcs1Cipher(const Object& k, const MechParams&, bool enc) {

@@ -33,7 +33,7 @@ std::unique_ptr<SignOp> PssSign(const Object& k, const MechParams& p, bool) {
   if (slen + hlen + 2 > em) Fail(CKR_MECHANISM_PARAM_INVALID, "saltLength is too long for this key and hash");
   cfg.salt_len = static_cast<int>(slen);
   if (fixed != CK_UNAVAILABLE_INFORMATION) cfg.hash = cfg.pss_hash;
-  return NewRsaSignOp(k, cfg, fixed != CK_UNAVAILABLE_INFORMATION);
+  return NewRsaSignOp(k, cfg);
 }
 
 }  // namespace
