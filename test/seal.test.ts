@@ -234,6 +234,11 @@ describe('exact codes for refusals', () => {
     expect(await codeOf(call(native.generateKey(s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [0x7fff0000, true]])))).toBe('CKR_ATTRIBUTE_TYPE_INVALID');
   });
 
+  it('an unknown mechanism parameter is a TypeError naming it (catches typos)', async () => {
+    const k = await aesKey();
+    await expect(native.encrypt(s, { type: CKM.AES_GCM, iv: Buffer.alloc(12), tagbits: 96 } as never, k, Buffer.alloc(1))).rejects.toThrow(/unknown parameter 'tagbits'/);
+  });
+
   it('bad argument types reject with TypeError / RangeError, never crash', async () => {
     const bad = native as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     await expect(bad.sign!('x', {}, 1, Buffer.alloc(1))).rejects.toBeInstanceOf(TypeError);

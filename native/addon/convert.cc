@@ -84,38 +84,38 @@ MechParams ToMechanism(const Napi::Value& v, const char* what) {
   if (!v.IsObject()) BadType(v.Env(), what, "an object { type, ...parameters }");
   auto o = v.As<Napi::Object>();
   MechParams m;
-  m.type = ToUlong(o.Get("type"), "mechanism.type");
-  auto bytes = [&](const char* key, std::optional<Bytes>& dst) {
+  bool has_type = false;
+  // Walk the keys that are present (usually one to four) rather than probing every known name.
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
     Napi::Value x = o.Get(key);
-    if (!x.IsUndefined()) dst = ToBytes(x, (std::string("mechanism.") + key).c_str());
-  };
-  auto ulong = [&](const char* key, std::optional<CK_ULONG>& dst) {
-    Napi::Value x = o.Get(key);
-    if (!x.IsUndefined()) dst = ToUlong(x, (std::string("mechanism.") + key).c_str());
-  };
-  auto boolean = [&](const char* key, std::optional<bool>& dst) {
-    Napi::Value x = o.Get(key);
-    if (!x.IsUndefined()) dst = ToBool(x, (std::string("mechanism.") + key).c_str());
-  };
-  bytes("iv", m.iv);
-  bytes("aad", m.aad);
-  ulong("tagBits", m.tag_bits);
-  ulong("counterBits", m.counter_bits);
-  ulong("hashAlg", m.hash_alg);
-  ulong("mgf", m.mgf);
-  ulong("saltLength", m.salt_len);
-  bytes("label", m.source_data);
-  ulong("kdf", m.kdf);
-  bytes("sharedData", m.shared_data);
-  bytes("publicData", m.public_data);
-  ulong("macLength", m.mac_length);
-  ulong("aesKeyBits", m.aes_key_bits);
-  boolean("extract", m.extract);
-  boolean("expand", m.expand);
-  ulong("saltType", m.salt_type);
-  bytes("salt", m.salt);
-  bytes("info", m.info);
-  ulong("saltKey", m.salt_key);
+    if (x.IsUndefined()) continue;
+    std::string name = "mechanism." + key;
+    const char* n = name.c_str();
+    if (key == "type") { m.type = ToUlong(x, n); has_type = true; }
+    else if (key == "iv") m.iv = ToBytes(x, n);
+    else if (key == "aad") m.aad = ToBytes(x, n);
+    else if (key == "tagBits") m.tag_bits = ToUlong(x, n);
+    else if (key == "counterBits") m.counter_bits = ToUlong(x, n);
+    else if (key == "hashAlg") m.hash_alg = ToUlong(x, n);
+    else if (key == "mgf") m.mgf = ToUlong(x, n);
+    else if (key == "saltLength") m.salt_len = ToUlong(x, n);
+    else if (key == "label") m.source_data = ToBytes(x, n);
+    else if (key == "kdf") m.kdf = ToUlong(x, n);
+    else if (key == "sharedData") m.shared_data = ToBytes(x, n);
+    else if (key == "publicData") m.public_data = ToBytes(x, n);
+    else if (key == "macLength") m.mac_length = ToUlong(x, n);
+    else if (key == "aesKeyBits") m.aes_key_bits = ToUlong(x, n);
+    else if (key == "extract") m.extract = ToBool(x, n);
+    else if (key == "expand") m.expand = ToBool(x, n);
+    else if (key == "saltType") m.salt_type = ToUlong(x, n);
+    else if (key == "salt") m.salt = ToBytes(x, n);
+    else if (key == "info") m.info = ToBytes(x, n);
+    else if (key == "saltKey") m.salt_key = ToUlong(x, n);
+    else throw Napi::TypeError::New(v.Env(), std::string(what) + " has an unknown parameter '" + key + "'");
+  }
+  if (!has_type) BadType(v.Env(), "mechanism.type", "a non-negative integer");
   return m;
 }
 

@@ -247,7 +247,21 @@ ossl::Pkey PublicOnly(const Object& full) {
     return FromData("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY, CKR_GENERAL_ERROR, full.pkey.get());
   }
   Bytes raw = RawPublic(full);
-  if (full.key_type == CKK_EC) return EcPublicFromPoint(*full.curve, raw, CKR_GENERAL_ERROR, full.pkey.get());
+  if (full.key_type == CKK_EC) {
+    // Copy the group from the private key rather than rebuilding it by name (the costly part).
+    ossl::Pkey pub = ossl::AdoptPkey(ossl::Check(EVP_PKEY_new(), "EVP_PKEY_new"));
+    if (EVP_PKEY_copy_parameters(pub.get(), full.pkey.get()) != 1 ||
+        EVP_PKEY_set1_encoded_public_key(pub.get(), raw.data(), raw.size()) != 1) {
+      ossl::Raise(CKR_GENERAL_ERROR, "EC public key");
+    }
+    BIGNUM* leaked = nullptr;  // the public object must not carry the private scalar
+    if (EVP_PKEY_get_bn_param(pub.get(), OSSL_PKEY_PARAM_PRIV_KEY, &leaked) == 1) {
+      BN_clear_free(leaked);
+      Fail(CKR_GENERAL_ERROR, "public key copy carries private material");
+    }
+    ossl::ClearErrors();
+    return pub;
+  }
   EVP_PKEY* k = EVP_PKEY_new_raw_public_key_ex(nullptr, full.curve->name, nullptr, raw.data(), raw.size());
   if (k == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "public key");
   return ossl::AdoptPkey(k);
