@@ -23,6 +23,7 @@
         "native/core/profile.cc",
         "native/core/token.cc",
         "native/core/library.cc",
+        "native/core/users.cc",
         "native/core/mech/registry.cc",
         "native/core/mech/keygen.cc",
         "native/core/mech/aes_block.cc",
@@ -40,7 +41,9 @@
         "native/core/mech/ecdsa.cc",
         "native/core/mech/eddsa.cc",
         "native/core/mech/ecdh.cc",
-        "native/core/mech/hkdf.cc"
+        "native/core/mech/hkdf.cc",
+        "native/core/mech/cloudhsm_wrap.cc",
+        "native/core/mech/kbkdf.cc"
       ]
     },
     {

@@ -16,6 +16,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 
 const slot = native.createToken('pkcs11', 'bench');
+await native.activate(slot, 'so-pin-1234');
+await native.login(slot, 'so', 'so-pin-1234');
+await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
+native.logout(slot);
+await native.login(slot, 'user', 'user-pin-1234');
 const s = native.openSession(slot, true);
 
 async function timeAsync(fn, seconds) {

@@ -8,6 +8,11 @@ import * as crypto from 'node:crypto';
 import { CKA, CKM, call, curveByName, native, spkiToPem } from '../dist/index.js';
 
 const slot = native.createToken('pkcs11', 'quickstart');
+await native.activate(slot, 'so-pin-1234');
+await native.login(slot, 'so', 'so-pin-1234');
+await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
+native.logout(slot);
+await native.login(slot, 'user', 'user-pin-1234');
 const session = native.openSession(slot, true);
 
 const [publicKey, privateKey] = await call(

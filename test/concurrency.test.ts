@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CKA, CKM, call, curveByName, native } from '../src/index.js';
 import { openToken } from './helpers/hsm.js';
 
-const tk = openToken('concurrency');
+const tk = await openToken('concurrency');
 afterAll(() => tk.close());
 
 describe('concurrency', () => {
@@ -61,10 +61,10 @@ describe('concurrency', () => {
   it('destroying a key while a multi-part operation uses it does not break the operation', async () => {
     const s = native.openSession(tk.slot, true);
     const k = await call(native.generateKey(s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]]));
-    await call(native.encryptInit(s, { type: CKM.AES_KEY_WRAP_PAD }, k));
+    await call(native.encryptInit(s, { type: CKM.AES_CBC_PAD, iv: Buffer.alloc(16) }, k));
     await call(native.encryptUpdate(s, Buffer.alloc(20, 1)));
     await call(native.destroyObject(s, k));
-    expect((await call(native.encryptFinal(s))).length).toBe(32);
+    expect((await call(native.encryptFinal(s))).length).toBe(16);
     native.closeSession(s);
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 import { OPEN_SECRET, importKey, openToken, readValue, verifies } from './helpers/hsm.js';
 
-const tk = openToken('crosscheck');
+const tk = await openToken('crosscheck');
 afterAll(() => tk.close());
 const msg = Buffer.from('sealhsm cross-check message');
 

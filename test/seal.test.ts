@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CKA, CKG, CKK, CKM, CKO, HsmIntegrityError, HsmKeyError, call, curveByName, native, secretKeyTemplate } from '../src/index.js';
 import { OPEN_SECRET, codeOf, importKey, openToken, readValue } from './helpers/hsm.js';
 
-const tk = openToken('seal');
+const tk = await openToken('seal');
 afterAll(() => tk.close());
 const s = tk.session;
 const P256 = curveByName('secp256r1').params;
@@ -172,6 +172,13 @@ describe('exact codes for refusals', () => {
     expect(await codeOf(call(native.wrapKey(s, { type: CKM.AES_KEY_WRAP }, 999999, k)))).toBe('CKR_WRAPPING_KEY_HANDLE_INVALID');
     expect(await codeOf(call(native.unwrapKey(s, { type: CKM.AES_KEY_WRAP }, 999999, Buffer.alloc(24), [[CKA.CLASS, CKO.SECRET_KEY], [CKA.KEY_TYPE, CKK.AES]])))).toBe('CKR_UNWRAPPING_KEY_HANDLE_INVALID');
     expect(await codeOf(call(native.wrapKey(s, { type: CKM.AES_KEY_WRAP }, kek, 999999)))).toBe('CKR_KEY_HANDLE_INVALID');
+  });
+
+  it('Update on a single-part mechanism ends the operation with CKR_MECHANISM_INVALID', async () => {
+    const k = await aesKey();
+    await call(native.encryptInit(s, { type: CKM.AES_KEY_WRAP_PAD }, k));
+    expect(await codeOf(call(native.encryptUpdate(s, Buffer.alloc(8))))).toBe('CKR_MECHANISM_INVALID');
+    expect(await codeOf(call(native.encryptFinal(s)))).toBe('CKR_OPERATION_NOT_INITIALIZED');
   });
 
   it('operation already active: CKR_OPERATION_ACTIVE; none active: CKR_OPERATION_NOT_INITIALIZED', async () => {

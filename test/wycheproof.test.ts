@@ -14,7 +14,7 @@ import { splitEcSpki } from './helpers/der.js';
 import { OPEN_SECRET, importKey, openToken, readValue, verifies } from './helpers/hsm.js';
 import { ALL_FILES, hex, loadWycheproof, type WycheproofGroup, type WycheproofTest } from './helpers/vectors.js';
 
-const tk = openToken('wycheproof');
+const tk = await openToken('wycheproof');
 afterAll(() => tk.close());
 
 /** Resolves to true when the token accepted the case (and produced the expected output). */

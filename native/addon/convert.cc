@@ -45,6 +45,17 @@ Bytes ToBytes(const Napi::Value& v, const char* what) {
   BadType(v.Env(), what, "a Uint8Array");
 }
 
+SecureBytes ToSecret(const Napi::Value& v, const char* what) {
+  if (v.IsString()) {
+    std::string s = v.As<Napi::String>().Utf8Value();
+    SecureBytes out(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    WipeMemory(s.data(), s.size());
+    return out;
+  }
+  Bytes b = ToBytes(v, what);
+  return SecureBytes(ByteView(b));
+}
+
 Template ToTemplate(const Napi::Value& v, const char* what) {
   if (!v.IsArray()) BadType(v.Env(), what, "an array of [type, value] pairs");
   auto arr = v.As<Napi::Array>();
@@ -64,6 +75,8 @@ Template ToTemplate(const Napi::Value& v, const char* what) {
     } else if (val.IsString()) {
       std::string s = val.As<Napi::String>().Utf8Value();
       bytes = Bytes(s.begin(), s.end());
+    } else if (val.IsArray()) {  // CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE
+      bytes = EncodeTemplate(ToTemplate(val, "nested template"));
     } else {
       bytes = ToBytes(val, "attribute value");
     }
@@ -113,6 +126,9 @@ MechParams ToMechanism(const Napi::Value& v, const char* what) {
     else if (key == "salt") m.salt = ToBytes(x, n);
     else if (key == "info") m.info = ToBytes(x, n);
     else if (key == "saltKey") m.salt_key = ToUlong(x, n);
+    else if (key == "prf") m.prf = ToUlong(x, n);
+    else if (key == "context") m.context = ToBytes(x, n);
+    else if (key == "dkmBits") m.dkm_bits = ToUlong(x, n);
     else throw Napi::TypeError::New(v.Env(), std::string(what) + " has an unknown parameter '" + key + "'");
   }
   if (!has_type) BadType(v.Env(), "mechanism.type", "a non-negative integer");

@@ -3,6 +3,8 @@
 // atomic one-shot calls and the Init/Update/Final multi-part forms. Async.
 #include <openssl/rand.h>
 
+#include <cstring>
+
 #include "library.h"
 #include "ops.h"
 #include "ossl.h"
@@ -14,17 +16,42 @@ namespace {
 
 // ---- one-shot
 
-std::function<Work(const Napi::CallbackInfo&)> PrepareCrypt(bool encrypt) {
-  return [encrypt](const Napi::CallbackInfo& a) -> Work {
+// Where the token generates the IV (CloudHSM GCM), it is written back into the caller's `iv` buffer,
+// as CloudHSM writes CK_GCM_PARAMS.pIV.
+After WriteBackIv(const Napi::CallbackInfo& a) {
+  Napi::Value m = a[1];
+  if (!m.IsObject()) return nullptr;
+  Napi::Value iv = m.As<Napi::Object>().Get("iv");
+  if (!iv.IsTypedArray() || iv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return nullptr;
+  auto ref = std::make_shared<Napi::Reference<Napi::Uint8Array>>(Napi::Persistent(iv.As<Napi::Uint8Array>()));
+  return [ref](Napi::Env, const Result& r) {
+    const auto* out = std::get_if<CryptOut>(&r);
+    Napi::Uint8Array target = ref->Value();
+    if (out != nullptr && !out->iv.empty() && target.ByteLength() == out->iv.size()) {
+      std::memcpy(target.Data(), out->iv.data(), out->iv.size());
+    }
+  };
+}
+
+std::function<Prepared(const Napi::CallbackInfo&)> PrepareCrypt(bool encrypt) {
+  return [encrypt](const Napi::CallbackInfo& a) -> Prepared {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
     Bytes data = ToBytes(a[3], "data");
-    return [s, encrypt, m = std::move(m), key, data = std::move(data)]() -> Result {
+    Work work = [s, encrypt, m = std::move(m), key, data = std::move(data)]() -> Result {
       Bound b = Library::Instance().Resolve(s);
-      return b.token->Crypt(*b.session, encrypt, m, key, data);
+      CryptOut out;
+      out.data = b.token->Crypt(*b.session, encrypt, m, key, data, &out.iv);
+      return out;
     };
+    return Prepared{std::move(work), encrypt ? WriteBackIv(a) : nullptr};
   };
+}
+
+template <Work (*F)(const Napi::CallbackInfo&)>
+Prepared Plain(const Napi::CallbackInfo& a) {
+  return Prepared{F(a), nullptr};
 }
 
 Work PrepareSign(const Napi::CallbackInfo& a) {
@@ -76,15 +103,17 @@ Napi::Value GenerateRandom(const Napi::CallbackInfo& info) {
 // ---- multi-part: Init(session, mechanism, key), Update(session, data), Final(session[, signature])
 
 Napi::Value CipherInit(const Napi::CallbackInfo& info, bool encrypt) {
-  return Queue(info, [encrypt](const Napi::CallbackInfo& a) -> Work {
+  return QueueWith(info, [encrypt](const Napi::CallbackInfo& a) -> Prepared {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-    return [s, encrypt, m = std::move(m), key]() -> Result {
+    Work work = [s, encrypt, m = std::move(m), key]() -> Result {
       Bound b = Library::Instance().Resolve(s);
-      b.token->CipherInit(*b.session, encrypt, m, key);
-      return std::monostate{};
+      CryptOut out;
+      b.token->CipherInit(*b.session, encrypt, m, key, &out.iv);
+      return out;
     };
+    return Prepared{std::move(work), encrypt ? WriteBackIv(a) : nullptr};
   });
 }
 
@@ -194,11 +223,11 @@ Napi::Value DigestFinal(const Napi::CallbackInfo& info) {
 
 void InitCrypto(Napi::Env env, Napi::Object e) {
   // One-shot operations: a Promise from the thread pool, and a *Sync twin that runs inline.
-  const std::pair<const char*, std::function<Work(const Napi::CallbackInfo&)>> once[] = {
-      {"encrypt", PrepareCrypt(true)}, {"decrypt", PrepareCrypt(false)}, {"sign", PrepareSign},
-      {"verify", PrepareVerify}, {"digest", PrepareDigest}};
+  const std::pair<const char*, std::function<Prepared(const Napi::CallbackInfo&)>> once[] = {
+      {"encrypt", PrepareCrypt(true)}, {"decrypt", PrepareCrypt(false)}, {"sign", Plain<PrepareSign>},
+      {"verify", Plain<PrepareVerify>}, {"digest", Plain<PrepareDigest>}};
   for (const auto& [name, prepare] : once) {
-    e.Set(name, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return Queue(i, prepare); }, name));
+    e.Set(name, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return QueueWith(i, prepare); }, name));
     std::string sync = std::string(name) + "Sync";
     e.Set(sync, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return RunNow(i, prepare); }, sync));
   }

@@ -56,6 +56,104 @@ Napi::Value TokenInfo(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---- users and login: the token's, for the whole application (CloudHSM §2, PKCS#11 C_Login)
+
+Napi::Value Activate(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[1], "password"));
+    return [slot, pw]() -> Result {
+      Library::Instance().TokenAt(slot)->Activate(pw->view());
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value Login(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
+    return [slot, user, pw]() -> Result {
+      Library::Instance().TokenAt(slot)->Login(user, pw->view());
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value Logout(const Napi::CallbackInfo& info) {
+  CK_SLOT_ID slot = ToUlong(info[0], "slot");
+  return RunSync(info.Env(), [&] {
+    Library::Instance().TokenAt(slot)->Logout();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value LoginState(const Napi::CallbackInfo& info) {
+  CK_SLOT_ID slot = ToUlong(info[0], "slot");
+  return RunSync(info.Env(), [&]() -> Napi::Value {
+    auto token = Library::Instance().TokenAt(slot);
+    auto who = token->WhoIsLoggedIn();
+    auto o = Napi::Object::New(info.Env());
+    o.Set("activated", token->Activated());
+    o.Set("user", who ? Napi::Value(Napi::String::New(info.Env(), who->user)) : info.Env().Null());
+    o.Set("role", who ? Napi::Value(Napi::String::New(info.Env(), RoleName(who->role))) : info.Env().Null());
+    return o;
+  });
+}
+
+Napi::Value CreateUser(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
+    std::string role = ToString(a[3], "role");
+    return [slot, user, pw, role]() -> Result {
+      Library::Instance().TokenAt(slot)->CreateUser(user, pw->view(), RoleFromName(role));
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value DeleteUser(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    return [slot, user]() -> Result {
+      Library::Instance().TokenAt(slot)->DeleteUser(user);
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value ChangePassword(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
+    return [slot, user, pw]() -> Result {
+      Library::Instance().TokenAt(slot)->ChangePassword(user, pw->view());
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value ListUsers(const Napi::CallbackInfo& info) {
+  CK_SLOT_ID slot = ToUlong(info[0], "slot");
+  return RunSync(info.Env(), [&]() -> Napi::Value {
+    auto users = Library::Instance().TokenAt(slot)->ListUsers();
+    auto arr = Napi::Array::New(info.Env(), users.size());
+    for (uint32_t i = 0; i < users.size(); ++i) {
+      auto o = Napi::Object::New(info.Env());
+      o.Set("user", users[i].name);
+      o.Set("role", RoleName(users[i].role));
+      o.Set("locked", users[i].locked);
+      arr.Set(i, o);
+    }
+    return arr;
+  });
+}
+
 Napi::Value Mechanisms(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto& all = AllMechanisms();
@@ -68,6 +166,12 @@ Napi::Value Mechanisms(const Napi::CallbackInfo& info) {
     o.Set("minKeySize", FromUlong(env, all[i].min_key));
     o.Set("maxKeySize", FromUlong(env, all[i].max_key));
     o.Set("multipart", all[i].multipart);
+    auto profiles = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const Profile& p : AllProfiles()) {
+      if (all[i].family == 0 || (all[i].family & p.families) != 0) profiles.Set(n++, p.name);
+    }
+    o.Set("profiles", profiles);
     arr.Set(i, o);
   }
   return arr;
@@ -101,6 +205,14 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("openSession", Napi::Function::New(env, OpenSession, "openSession"));
   e.Set("closeSession", Napi::Function::New(env, CloseSession, "closeSession"));
   e.Set("tokenInfo", Napi::Function::New(env, TokenInfo, "tokenInfo"));
+  e.Set("activate", Napi::Function::New(env, Activate, "activate"));
+  e.Set("login", Napi::Function::New(env, Login, "login"));
+  e.Set("logout", Napi::Function::New(env, Logout, "logout"));
+  e.Set("loginState", Napi::Function::New(env, LoginState, "loginState"));
+  e.Set("createUser", Napi::Function::New(env, CreateUser, "createUser"));
+  e.Set("deleteUser", Napi::Function::New(env, DeleteUser, "deleteUser"));
+  e.Set("changePassword", Napi::Function::New(env, ChangePassword, "changePassword"));
+  e.Set("listUsers", Napi::Function::New(env, ListUsers, "listUsers"));
   e.Set("mechanisms", Napi::Function::New(env, Mechanisms, "mechanisms"));
   e.Set("profiles", Napi::Function::New(env, Profiles, "profiles"));
   e.Set("returnCodes", Napi::Function::New(env, ReturnCodes, "returnCodes"));

@@ -54,6 +54,48 @@ Napi::Value FindObjects(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SetAttributes(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+    CK_OBJECT_HANDLE h = ToUlong(a[1], "object");
+    Template t = ToTemplate(a[2], "template");
+    return [s, h, t = std::move(t)]() -> Result {
+      Bound b = Library::Instance().Resolve(s);
+      b.token->SetAttributes(*b.session, h, t);
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value ShareKey(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+    CK_OBJECT_HANDLE h = ToUlong(a[1], "key");
+    std::string user = ToString(a[2], "user");
+    bool share = ToBool(a[3], "share");
+    return [s, h, user, share]() -> Result {
+      Bound b = Library::Instance().Resolve(s);
+      b.token->ShareKey(*b.session, h, user, share);
+      return std::monostate{};
+    };
+  });
+}
+
+Napi::Value Ownership(const Napi::CallbackInfo& info) {
+  CK_SESSION_HANDLE s = ToUlong(info[0], "session");
+  CK_OBJECT_HANDLE h = ToUlong(info[1], "object");
+  return RunSync(info.Env(), [&]() -> Napi::Value {
+    Bound b = Library::Instance().Resolve(s);
+    KeyOwnership k = b.token->Ownership(*b.session, h);
+    auto o = Napi::Object::New(info.Env());
+    o.Set("owner", k.owner);
+    auto arr = Napi::Array::New(info.Env(), k.shared_with.size());
+    for (uint32_t i = 0; i < k.shared_with.size(); ++i) arr.Set(i, k.shared_with[i]);
+    o.Set("sharedWith", arr);
+    return o;
+  });
+}
+
 }  // namespace
 
 void InitObjects(Napi::Env env, Napi::Object e) {
@@ -61,6 +103,9 @@ void InitObjects(Napi::Env env, Napi::Object e) {
   e.Set("destroyObject", Napi::Function::New(env, DestroyObject, "destroyObject"));
   e.Set("getAttributes", Napi::Function::New(env, GetAttributes, "getAttributes"));
   e.Set("findObjects", Napi::Function::New(env, FindObjects, "findObjects"));
+  e.Set("setAttributes", Napi::Function::New(env, SetAttributes, "setAttributes"));
+  e.Set("shareKey", Napi::Function::New(env, ShareKey, "shareKey"));
+  e.Set("ownership", Napi::Function::New(env, Ownership, "ownership"));
 }
 
 }  // namespace hsm::addon

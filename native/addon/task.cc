@@ -16,6 +16,7 @@ Napi::Value ToJs(Napi::Env env, Result& result) {
         else if constexpr (std::is_same_v<T, bool>) return Napi::Boolean::New(env, r);
         else if constexpr (std::is_same_v<T, CK_ULONG>) return FromUlong(env, r);
         else if constexpr (std::is_same_v<T, std::vector<CK_ULONG>>) return FromUlongArray(env, r);
+        else if constexpr (std::is_same_v<T, CryptOut>) return FromBytes(env, r.data);
         else return FromAttributes(env, r);
       },
       result);
@@ -23,8 +24,9 @@ Napi::Value ToJs(Napi::Env env, Result& result) {
 
 class Task final : public Napi::AsyncWorker {
  public:
-  Task(Napi::Env env, Work work)
-      : Napi::AsyncWorker(env, "sealhsm"), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Task(Napi::Env env, Prepared p)
+      : Napi::AsyncWorker(env, "sealhsm"), work_(std::move(p.work)), after_(std::move(p.after)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -45,6 +47,7 @@ class Task final : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
+    if (after_) after_(Env(), result_);
     Napi::Value v = ToJs(Env(), result_);
     result_ = std::monostate{};
     deferred_.Resolve(v);
@@ -54,6 +57,7 @@ class Task final : public Napi::AsyncWorker {
 
  private:
   Work work_;
+  After after_;
   Result result_;
   CK_RV rv_ = CKR_GENERAL_ERROR;
   Napi::Promise::Deferred deferred_;
@@ -70,13 +74,16 @@ Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message) {
 }
 
 Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare) {
+  return QueueWith(info, [&](const Napi::CallbackInfo& a) { return Prepared{prepare(a), nullptr}; });
+}
+
+Napi::Value QueueWith(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {
   Napi::Env env = info.Env();
   try {
-    Work work = prepare(info);
-    auto* task = new Task(env, std::move(work));  // deletes itself after OnOK / OnError
-    Napi::Promise p = task->Promise();
+    auto* task = new Task(env, prepare(info));  // deletes itself after OnOK / OnError
+    Napi::Promise promise = task->Promise();
     task->Queue();
-    return p;
+    return promise;
   } catch (const Napi::Error& e) {
     auto d = Napi::Promise::Deferred::New(env);
     d.Reject(e.Value());
@@ -84,12 +91,12 @@ Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const
   }
 }
 
-Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare) {
+Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {
   Napi::Env env = info.Env();
-  Work work = prepare(info);  // argument errors throw TypeError / RangeError
+  Prepared p = prepare(info);  // argument errors throw TypeError / RangeError
   Result result;
   try {
-    result = work();
+    result = p.work();
   } catch (const Error& e) {
     throw CoreError(env, e.rv(), e.what());
   } catch (const std::bad_alloc&) {
@@ -97,6 +104,7 @@ Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Work(cons
   } catch (const std::exception& e) {
     throw CoreError(env, CKR_GENERAL_ERROR, e.what());
   }
+  if (p.after) p.after(env, result);
   return ToJs(env, result);
 }
 

@@ -75,6 +75,8 @@ const AttrRule kRules[] = {
     {CKA_ALWAYS_AUTHENTICATE, "CKA_ALWAYS_AUTHENTICATE", AttrKind::kBool, C(CKO_PRIVATE_KEY), 0, kSetAnywhere},
     {CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED", AttrKind::kBool, C(CKO_PRIVATE_KEY) | C(CKO_SECRET_KEY), 0, kSetAnywhere},
     {CKA_ALLOWED_MECHANISMS, "CKA_ALLOWED_MECHANISMS", AttrKind::kMechanismList, kKeys, 0, kSetAnywhere},
+    {CKA_WRAP_TEMPLATE, "CKA_WRAP_TEMPLATE", AttrKind::kTemplate, C(CKO_PUBLIC_KEY) | C(CKO_SECRET_KEY), 0, kSetAnywhere},
+    {CKA_UNWRAP_TEMPLATE, "CKA_UNWRAP_TEMPLATE", AttrKind::kTemplate, C(CKO_PRIVATE_KEY) | C(CKO_SECRET_KEY), 0, kSetAnywhere},
 };
 
 bool KeyTypeAllowed(const AttrRule& r, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) {
@@ -115,6 +117,33 @@ Bytes UlongBytes(CK_ULONG v) {
   Bytes b(sizeof(CK_ULONG));
   std::memcpy(b.data(), &v, sizeof v);
   return b;
+}
+
+Bytes EncodeTemplate(const Template& t) {
+  Bytes out;
+  for (const auto& [type, value] : t) {
+    Append(out, UlongBytes(type));
+    Append(out, UlongBytes(value.size()));
+    Append(out, value);
+  }
+  return out;
+}
+
+Template DecodeTemplate(ByteView v) {
+  Template t;
+  std::size_t at = 0;
+  constexpr std::size_t w = sizeof(CK_ULONG);
+  while (at < v.size) {
+    if (v.size - at < 2 * w) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "malformed template attribute");
+    CK_ULONG type, len;
+    std::memcpy(&type, v.data + at, w);
+    std::memcpy(&len, v.data + at + w, w);
+    at += 2 * w;
+    if (len > v.size - at) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "malformed template attribute");
+    t.emplace_back(type, Bytes(v.data + at, v.data + at + len));
+    at += len;
+  }
+  return t;
 }
 
 Attributes Attributes::FromTemplate(const Template& t) {
@@ -199,6 +228,7 @@ void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, 
       case AttrKind::kMechanismList:
         if (value.size() % sizeof(CK_ULONG) != 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, std::string(r->name) + " must be a CK_MECHANISM_TYPE array");
         break;
+      case AttrKind::kTemplate: (void)DecodeTemplate(value); break;
       case AttrKind::kBytes: break;
     }
   }

@@ -52,8 +52,13 @@ class Attributes {
 
 Bytes UlongBytes(CK_ULONG v);
 
+// Template-valued attributes (CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE) are kept encoded as
+// repeated (CK_ULONG type, CK_ULONG length, value) records; CKR_ATTRIBUTE_VALUE_INVALID if malformed.
+Bytes EncodeTemplate(const Template& t);
+Template DecodeTemplate(ByteView v);
+
 // ---- the rule table ----
-enum class AttrKind { kBool, kUlong, kBytes, kMechanismList };
+enum class AttrKind { kBool, kUlong, kBytes, kMechanismList, kTemplate };
 
 // Who may give the attribute in a template.
 enum AttrOrigin : unsigned {

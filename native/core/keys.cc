@@ -308,6 +308,20 @@ ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_o
   return key;
 }
 
+std::shared_ptr<Object> CopyObject(const Object& o) {
+  auto c = std::make_shared<Object>();
+  c->cls = o.cls;
+  c->key_type = o.key_type;
+  c->attrs = o.attrs;
+  c->secret = o.secret.CloneSecret();
+  c->pkey = o.pkey;
+  c->curve = o.curve;
+  c->creator = o.creator;
+  c->owner = o.owner;
+  c->shared_with = o.shared_with;
+  return c;
+}
+
 CK_ULONG Object::KeySizeForMechanism() const {
   if (cls == CKO_SECRET_KEY) return static_cast<CK_ULONG>(secret.size());
   if (curve != nullptr) return curve->bits;

@@ -42,6 +42,11 @@ CK_SESSION_HANDLE Library::OpenSession(CK_SLOT_ID slot, CK_FLAGS flags) {
   std::unique_lock lock(mu_);
   auto it = tokens_.find(slot);
   if (it == tokens_.end()) Fail(CKR_SLOT_ID_INVALID, "no such slot");
+  std::size_t open = 0;
+  for (const auto& kv : sessions_) open += kv.second.session->slot == slot ? 1 : 0;
+  if (open >= it->second->profile().max_sessions) {
+    Fail(CKR_SESSION_COUNT, "the session quota (" + std::to_string(it->second->profile().max_sessions) + ") is reached");
+  }
   CK_SESSION_HANDLE h = next_session_++;
   sessions_.emplace(h, Bound{it->second, std::make_shared<Session>(h, slot, flags)});
   return h;

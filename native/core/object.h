@@ -6,6 +6,8 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <string>
 
 #include "attributes.h"
 #include "bytes.h"
@@ -22,6 +24,8 @@ struct Object {
   ossl::Pkey pkey;            // asymmetric key (public part for CKO_PUBLIC_KEY)
   const Curve* curve = nullptr;
   CK_SESSION_HANDLE creator = 0;  // for session objects: they die with this session
+  std::string owner;              // the crypto user that generated, imported or unwrapped it
+  std::set<std::string> shared_with;
 
   bool IsKey() const { return cls == CKO_SECRET_KEY || cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY; }
   bool Flag(CK_ATTRIBUTE_TYPE t) const { return attrs.BoolOr(t, false); }
@@ -32,5 +36,9 @@ struct Object {
 };
 
 using ObjectRef = std::shared_ptr<const Object>;
+
+// A copy for copy-on-write changes (sharing, set-attribute): key material is duplicated
+// explicitly, the EVP_PKEY shared (it is never modified).
+std::shared_ptr<Object> CopyObject(const Object& o);
 
 }  // namespace hsm

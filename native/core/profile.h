@@ -1,7 +1,9 @@
 // native/core/profile.h
 //
-// Token profiles: the one table that fixes how a token behaves (attribute defaults, limits, and —
-// with the CloudHSM profiles — vendor rules). Code asks the profile; it never tests a profile name.
+// Token profiles: the one table that fixes how a token behaves — its user model, attribute
+// defaults, mechanism set, per-call size limits and quotas. Code asks the profile a question
+// (profile.ownership, profile.LimitFor(mech)); it never tests a profile's name.
+// Facts for the CloudHSM rows: ../shared/spec/cloudhsm.md §1.3–1.7, §2.
 #pragma once
 
 #include <string>
@@ -13,13 +15,45 @@ namespace hsm {
 
 enum class KeyOrigin { kCreated, kGenerated, kUnwrapped, kDerived };
 
+// Mechanism families a profile may switch on (MechanismInfo::family).
+enum MechFamily : unsigned {
+  kFamilyStandard = 0,           // always available
+  kFamilyStandardAesWrap = 1u << 0,  // CKM_AES_KEY_WRAP, _PAD, _KWP (not in CloudHSM SDK 5)
+  kFamilyCloudHsm = 1u << 1,     // CKM_CLOUDHSM_* vendor mechanisms
+  kFamilyEd25519 = 1u << 2,      // Ed25519 (hsm2m.medium, non-FIPS only)
+};
+
+struct SizeLimit {
+  CK_MECHANISM_TYPE mechanism;
+  std::size_t max_bytes;  // per call (C_Encrypt, C_Sign, each Update)
+};
+
 struct Profile {
   const char* name;
   const char* description;
-  bool default_private;          // CKA_PRIVATE on keys when the template is silent
-  bool default_extractable;      // CKA_EXTRACTABLE on private and secret keys
-  bool default_capabilities;     // CKA_ENCRYPT/DECRYPT/SIGN/VERIFY/WRAP/UNWRAP when silent
-  bool secret_value_readable;    // CKA_VALUE of a non-sensitive, extractable secret key may be read
+  // Users and login
+  bool ownership;               // crypto users own keys and share them; admins cannot use keys
+  const char* admin_name;       // the admin that exists unactivated: "admin" (CloudHSM) or "so"
+  const char* only_crypto_user; // nullptr = any name; "user" = the single PKCS#11 normal user
+  std::size_t min_password, max_password;
+  int max_failed_logins;        // more failures than this lock the user (0 = never)
+  // Attributes
+  bool private_must_be_true;    // CKA_PRIVATE=false is CKR_ATTRIBUTE_VALUE_INVALID
+  bool default_extractable;
+  bool default_capabilities;    // encrypt/decrypt/sign/verify/wrap/unwrap default true
+  bool secret_sign_verify;      // secret keys default to sign+verify (CloudHSM)
+  bool generic_secret_no_cipher;// generic secrets refuse encrypt/decrypt/wrap/unwrap in templates
+  bool set_attribute_value;     // C_SetAttributeValue on keys (else only the set-attribute rules)
+  bool secret_value_readable;   // CKA_VALUE of a non-sensitive, extractable secret key may be read
+  // Mechanisms
+  unsigned families;            // MechFamily bits switched on
+  bool hsm_generated_gcm_iv;    // the token makes the 12-byte GCM IV and writes it back
+  bool gcm_multipart;
+  std::vector<SizeLimit> size_limits;
+  // Quotas
+  std::size_t max_keys, max_asymmetric_keys, max_users, max_sessions;
+
+  std::size_t LimitFor(CK_MECHANISM_TYPE m) const;  // 0 = unlimited
 };
 
 // CKR_ARGUMENTS_BAD names the known profiles when `name` is not one.
@@ -28,5 +62,7 @@ const std::vector<Profile>& AllProfiles();
 
 // Fills the attributes a template left out, and the token-computed ones for the key's origin.
 void ApplyDefaults(const Profile& p, Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech);
+// Profile rules on a caller's template (CKA_PRIVATE must stay true, unsupported flags).
+void CheckTemplateForProfile(const Profile& p, const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
 
 }  // namespace hsm

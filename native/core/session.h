@@ -16,6 +16,8 @@ namespace hsm {
 struct ActiveCipher {
   ObjectRef key;
   std::unique_ptr<CipherOp> op;
+  const MechanismInfo* mech = nullptr;
+  bool updated = false;
 };
 
 struct ActiveSign {

@@ -1,9 +1,10 @@
 // native/core/token.cc
 // Objects and operations of a token. Key checks follow PKCS#11 v3.0 §5: wrong class or key type →
 // CKR_KEY_TYPE_INCONSISTENT, usage attribute false → CKR_KEY_FUNCTION_NOT_PERMITTED, size outside
-// the mechanism's range → CKR_KEY_SIZE_RANGE.
+// the mechanism's range → CKR_KEY_SIZE_RANGE. Who may do what comes from the profile (ownership).
 #include "token.h"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -19,7 +20,6 @@ CK_OBJECT_CLASS RequiredClass(const Attributes& t) {
   return *cls;
 }
 
-// Checks a template's CKA_CLASS / CKA_KEY_TYPE against what an operation produces.
 void ExpectClassAndType(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) {
   if (auto c = t.Ulong(CKA_CLASS); c && *c != cls) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_CLASS does not match what the mechanism makes");
   if (auto k = t.Ulong(CKA_KEY_TYPE); k && *k != kt) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_KEY_TYPE does not match what the mechanism makes");
@@ -31,6 +31,14 @@ bool ClassDoes(CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE usage) {
     case CKA_DECRYPT: case CKA_SIGN: case CKA_UNWRAP: case CKA_DERIVE: return cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY;
     default: return false;
   }
+}
+
+bool IsAsymmetric(const Object& o) { return o.cls == CKO_PUBLIC_KEY || o.cls == CKO_PRIVATE_KEY; }
+
+std::string Hex(CK_ULONG v) {
+  char b[24];
+  snprintf(b, sizeof b, "0x%lx", v);
+  return b;
 }
 
 // Runs f and converts the errors a decrypt reports into the ones C_UnwrapKey reports.
@@ -45,37 +53,207 @@ auto AsUnwrap(F&& f) {
   }
 }
 
+// How an attribute may change after creation. PKCS#11 C_SetAttributeValue rules (pkcs11 profile)
+// and CloudHSM `key set-attribute` rules (spec §1.5 "Modifiable after creation").
+enum class Change { kNever, kFree, kFalseToTrue, kTrueToFalse, kAdminOnly };
+struct ChangeRule {
+  CK_ATTRIBUTE_TYPE type;
+  Change pkcs11;
+  Change cloudhsm;
+};
+const ChangeRule kChangeRules[] = {
+    {CKA_LABEL, Change::kFree, Change::kFree},
+    {CKA_ID, Change::kFree, Change::kFree},
+    {CKA_TOKEN, Change::kNever, Change::kFalseToTrue},
+    {CKA_ENCRYPT, Change::kFree, Change::kFree},
+    {CKA_DECRYPT, Change::kFree, Change::kFree},
+    {CKA_SIGN, Change::kFree, Change::kFree},
+    {CKA_VERIFY, Change::kFree, Change::kFree},
+    {CKA_WRAP, Change::kFree, Change::kFree},
+    {CKA_UNWRAP, Change::kFree, Change::kFree},
+    {CKA_DERIVE, Change::kFree, Change::kFree},
+    {CKA_SENSITIVE, Change::kFalseToTrue, Change::kFalseToTrue},
+    {CKA_EXTRACTABLE, Change::kTrueToFalse, Change::kNever},
+    {CKA_WRAP_WITH_TRUSTED, Change::kFalseToTrue, Change::kFalseToTrue},
+    {CKA_MODIFIABLE, Change::kTrueToFalse, Change::kTrueToFalse},
+    {CKA_TRUSTED, Change::kAdminOnly, Change::kAdminOnly},
+    {CKA_SUBJECT, Change::kFree, Change::kNever},
+    {CKA_START_DATE, Change::kFree, Change::kNever},
+    {CKA_END_DATE, Change::kFree, Change::kNever},
+    {CKA_WRAP_TEMPLATE, Change::kFree, Change::kNever},
+    {CKA_UNWRAP_TEMPLATE, Change::kFree, Change::kNever},
+};
+
 }  // namespace
+
+// ---------------------------------------------------------------- users and login
+
+std::optional<LoginState> Token::Caller() const {
+  std::lock_guard lock(auth_mu_);
+  return login_;
+}
+
+std::optional<LoginState> Token::WhoIsLoggedIn() const { return Caller(); }
+
+bool Token::Activated() const {
+  std::lock_guard lock(auth_mu_);
+  return users_.Activated();
+}
+
+void Token::Activate(ByteView password) {
+  std::lock_guard lock(auth_mu_);
+  users_.Activate(password);
+}
+
+void Token::Login(const std::string& user, ByteView password) {
+  std::lock_guard lock(auth_mu_);
+  if (login_) Fail(CKR_USER_ALREADY_LOGGED_IN, "'" + login_->user + "' is already logged in for this application");
+  Role role = users_.Authenticate(user, password);
+  login_ = LoginState{users_.NormalizeName(user), role};
+}
+
+void Token::Logout() {
+  std::lock_guard lock(auth_mu_);
+  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "nobody is logged in");
+  login_.reset();
+}
+
+void Token::CreateUser(const std::string& user, ByteView password, Role role) {
+  std::lock_guard lock(auth_mu_);
+  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
+  if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
+  users_.Create(user, password, role);
+}
+
+void Token::DeleteUser(const std::string& raw) {
+  std::lock_guard lock(auth_mu_);
+  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
+  if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
+  std::string name = users_.NormalizeName(raw);
+  if (name == login_->user) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' is logged in");
+  {
+    std::shared_lock objects(mu_);
+    for (const auto& [h, o] : objects_) {
+      if (o->owner == name) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' owns keys; delete or hand them over first");
+    }
+  }
+  users_.Delete(name);
+  std::unique_lock objects(mu_);  // the user's shares go with it
+  for (auto& [h, o] : objects_) {
+    if (o->shared_with.count(name)) {
+      auto c = CopyObject(*o);
+      c->shared_with.erase(name);
+      o = std::move(c);
+    }
+  }
+}
+
+void Token::ChangePassword(const std::string& raw, ByteView password) {
+  std::lock_guard lock(auth_mu_);
+  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change a password");
+  std::string name = users_.NormalizeName(raw);
+  if (login_->role != Role::kAdmin && name != login_->user) Fail(CKR_USER_TYPE_INVALID, "crypto users change only their own password");
+  users_.ChangePassword(name, password);
+}
+
+std::vector<UserView> Token::ListUsers() const {
+  std::lock_guard lock(auth_mu_);
+  return users_.List();
+}
+
+// ---------------------------------------------------------------- access
+
+bool Token::Visible(const Object& o, const std::optional<LoginState>& c) const {
+  if (!profile_.ownership) {
+    // PKCS#11: private objects only to the logged-in normal user.
+    return !o.Flag(CKA_PRIVATE) || (c && c->role == Role::kCryptoUser);
+  }
+  if (!c) return false;
+  if (c->role == Role::kAdmin) return o.IsKey();  // admins list keys, never use them
+  return o.cls == CKO_PUBLIC_KEY || o.owner == c->user || o.shared_with.count(c->user) != 0 || o.owner.empty();
+}
+
+ObjectRef Token::Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const {
+  auto c = Caller();
+  std::shared_lock lock(mu_);
+  auto it = objects_.find(h);
+  if (it == objects_.end() || !Visible(*it->second, c)) Fail(invalid, "no object with handle " + std::to_string(h));
+  return it->second;
+}
+
+ObjectRef Token::Owned(CK_OBJECT_HANDLE h, CK_RV invalid, CK_RV not_owner, const char* what) const {
+  ObjectRef o = Lookup(h, invalid);
+  if (profile_.ownership) {
+    auto c = Caller();
+    if (!c || c->role != Role::kCryptoUser || o->owner != c->user) {
+      Fail(not_owner, std::string("only the key's owner ('") + o->owner + "') may " + what + " it");
+    }
+  }
+  return o;
+}
+
+void Token::RequireKeyUser() const {
+  auto c = Caller();
+  if (!profile_.ownership) return;
+  if (!c) Fail(CKR_USER_NOT_LOGGED_IN, "log in as a crypto user to use keys");
+  if (c->role != Role::kCryptoUser) Fail(CKR_USER_TYPE_INVALID, "admins manage users; only crypto users use keys");
+}
+
+std::string Token::RequireCreator(bool private_object) const {
+  auto c = Caller();
+  if (profile_.ownership) {
+    RequireKeyUser();
+    return c->user;
+  }
+  if (private_object && !(c && c->role == Role::kCryptoUser)) Fail(CKR_USER_NOT_LOGGED_IN, "private objects need the normal user logged in");
+  return {};
+}
+
+void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const {
+  std::size_t keys = 0, asym = 0;
+  for (const auto& [h, o] : objects_) {
+    keys += o->IsKey() ? 1 : 0;
+    asym += IsAsymmetric(*o) ? 1 : 0;
+  }
+  if (keys + new_keys > profile_.max_keys) Fail(CKR_DEVICE_MEMORY, "the key quota (" + std::to_string(profile_.max_keys) + ") is reached");
+  if (asym + new_asymmetric > profile_.max_asymmetric_keys) {
+    Fail(CKR_DEVICE_MEMORY, "the asymmetric key quota (" + std::to_string(profile_.max_asymmetric_keys) + ") is reached");
+  }
+}
 
 std::size_t Token::ObjectCount() const {
   std::shared_lock lock(mu_);
   return objects_.size();
 }
 
-ObjectRef Token::Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const {
-  std::shared_lock lock(mu_);
-  auto it = objects_.find(h);
-  if (it == objects_.end()) Fail(invalid, "no object with handle " + std::to_string(h));
-  return it->second;
-}
-
 CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   obj->creator = obj->IsTokenObject() ? 0 : s.handle;
   std::unique_lock lock(mu_);
+  CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0);
   CK_OBJECT_HANDLE h = next_handle_++;
   objects_.emplace(h, std::move(obj));
   return h;
 }
 
+void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr<Object> after) {
+  std::unique_lock lock(mu_);
+  auto it = objects_.find(h);
+  if (it == objects_.end()) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was destroyed meanwhile");
+  if (it->second != before) Fail(CKR_FUNCTION_FAILED, "the object changed meanwhile; retry");
+  it->second = std::move(after);
+}
+
 const MechanismInfo& Token::MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const {
   const MechanismInfo* m = FindMechanism(type);
-  if (m == nullptr || (m->flags & function) == 0) Fail(CKR_MECHANISM_INVALID, "mechanism 0x" + [&] {
-    char b[20]; snprintf(b, sizeof b, "%lx", type); return std::string(b); }() + " cannot do that here");
+  if (m == nullptr || (m->flags & function) == 0 || (m->family != 0 && (m->family & profile_.families) == 0)) {
+    Fail(CKR_MECHANISM_INVALID, "mechanism " + Hex(type) + " cannot do that in the " + profile_.name + " profile");
+  }
   return *m;
 }
 
 ObjectRef Token::UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const {
+  RequireKeyUser();
   ObjectRef key = Lookup(h, invalid);
   if (!key->IsKey() || !ClassDoes(key->cls, usage) || (m.key_types & KeyTypeBit(key->key_type)) == 0) {
     Fail(usage == CKA_WRAP ? CKR_WRAPPING_KEY_TYPE_INCONSISTENT : usage == CKA_UNWRAP ? CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT : CKR_KEY_TYPE_INCONSISTENT,
@@ -102,10 +280,23 @@ ObjectRef Token::UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIB
   return key;
 }
 
+void Token::CheckSize(const MechanismInfo& m, std::size_t n) const {
+  std::size_t limit = profile_.LimitFor(m.type);
+  if (limit != 0 && n > limit) {
+    Fail(CKR_DATA_LEN_RANGE, std::string(m.name) + " takes at most " + std::to_string(limit) + " bytes per call in the " + profile_.name + " profile");
+  }
+}
+
+MechParams Token::Prepared(const MechParams& m) const {
+  MechParams p = m;
+  p.generate_iv = profile_.hsm_generated_gcm_iv;
+  return p;
+}
+
 std::unique_ptr<CipherOp> Token::NewCipher(const MechParams& m, const Object& key, bool encrypt) const {
   const MechanismInfo* info = FindMechanism(m.type);
   if (info == nullptr || info->cipher == nullptr) Fail(CKR_MECHANISM_INVALID, "no cipher for this mechanism");
-  return info->cipher(key, m, encrypt);
+  return info->cipher(key, Prepared(m), encrypt);
 }
 
 std::unique_ptr<SignOp> Token::NewSigner(const MechParams& m, const Object& key, bool sign) const {
@@ -142,21 +333,27 @@ CK_OBJECT_HANDLE Token::CreateObject(Session& s, const Template& tmpl) {
     if (KeyTypeBit(kt) == 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported CKA_KEY_TYPE");
     bool secret_kt = kt == CKK_AES || kt == CKK_GENERIC_SECRET;
     if (secret_kt != (cls == CKO_SECRET_KEY)) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_KEY_TYPE does not fit CKA_CLASS");
+    if (kt == CKK_EC_EDWARDS && (profile_.families & kFamilyEd25519) == 0) Fail(CKR_TEMPLATE_INCONSISTENT, std::string("Ed25519 keys are not available in the ") + profile_.name + " profile");
   } else if (cls != CKO_DATA && cls != CKO_CERTIFICATE) {
     Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported CKA_CLASS");
   }
   ValidateTemplate(t, cls, kt, TemplateUse::kCreate);
+  CheckTemplateForProfile(profile_, t, cls, kt);
+  bool private_object = t.BoolOr(CKA_PRIVATE, key && (profile_.private_must_be_true || cls != CKO_PUBLIC_KEY));
+  std::string owner = RequireCreator(private_object);
   auto obj = NewKeyObject(t, cls, kt);
   if (key) MaterialFromTemplate(*obj, obj->attrs);
   if (cls == CKO_CERTIFICATE && !t.Has(CKA_CERTIFICATE_TYPE)) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_CERTIFICATE_TYPE is required");
   Finish(*obj, KeyOrigin::kCreated, CK_UNAVAILABLE_INFORMATION);
+  obj->owner = owner;
   return Store(s, std::move(obj));
 }
 
 void Token::DestroyObject(Session& s, CK_OBJECT_HANDLE h) {
-  ObjectRef obj = Lookup(h, CKR_OBJECT_HANDLE_INVALID);
+  ObjectRef obj = Owned(h, CKR_OBJECT_HANDLE_INVALID, CKR_ACTION_PROHIBITED, "delete");
   if (!obj->attrs.BoolOr(CKA_DESTROYABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_DESTROYABLE is false");
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "destroying a token object needs a read-write session");
+  if (profile_.ownership) RequireKeyUser();
   std::unique_lock lock(mu_);
   objects_.erase(h);
 }
@@ -186,12 +383,46 @@ std::vector<AttributeValue> Token::GetAttributes(Session&, CK_OBJECT_HANDLE h, c
   return out;
 }
 
+void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) {
+  Attributes t = Attributes::FromTemplate(tmpl);
+  auto c = Caller();
+  bool admin = c && c->role == Role::kAdmin;
+  ObjectRef obj = admin && profile_.ownership ? Lookup(h, CKR_OBJECT_HANDLE_INVALID)
+                                              : Owned(h, CKR_OBJECT_HANDLE_INVALID, CKR_ACTION_PROHIBITED, "change");
+  if (profile_.ownership && !admin) RequireKeyUser();
+  if (!obj->attrs.BoolOr(CKA_MODIFIABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_MODIFIABLE is false");
+  if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "changing a token object needs a read-write session");
+  ValidateTemplate(t, obj->cls, obj->key_type, TemplateUse::kGenerate);
+  auto next = CopyObject(*obj);
+  for (const auto& [type, value] : t) {
+    const ChangeRule* rule = nullptr;
+    for (const ChangeRule& r : kChangeRules) rule = r.type == type ? &r : rule;
+    Change how = rule == nullptr ? Change::kNever : profile_.ownership ? rule->cloudhsm : rule->pkcs11;
+    const AttrRule* ar = FindRuleAnyClass(type);
+    std::string name = ar ? ar->name : Hex(type);
+    if (how == Change::kNever) Fail(CKR_ATTRIBUTE_READ_ONLY, name + " cannot be changed after creation");
+    if (how == Change::kAdminOnly) {
+      if (!admin) Fail(CKR_USER_TYPE_INVALID, name + " is set by admins only");
+    } else if (admin && profile_.ownership) {
+      Fail(CKR_USER_TYPE_INVALID, "admins may set only CKA_TRUSTED on keys");
+    }
+    bool before = obj->attrs.BoolOr(type, false), after = t.BoolOr(type, false);
+    if (how == Change::kFalseToTrue && before && !after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from false to true");
+    if (how == Change::kTrueToFalse && !before && after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from true to false");
+    if (type == CKA_DERIVE && after && obj->cls == CKO_PUBLIC_KEY) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_DERIVE is never true on a public key");
+    next->attrs.Set(type, value);
+  }
+  if (next->IsTokenObject()) next->creator = 0;  // a session key made a token key outlives its session
+  Replace(h, obj, std::move(next));
+}
+
 std::vector<CK_OBJECT_HANDLE> Token::FindObjects(Session&, const Template& tmpl) {
   Attributes q = Attributes::FromTemplate(tmpl);
+  auto c = Caller();
   std::vector<CK_OBJECT_HANDLE> found;
   std::shared_lock lock(mu_);
   for (const auto& [h, obj] : objects_) {
-    if (obj->attrs.Matches(q)) found.push_back(h);
+    if (Visible(*obj, c) && obj->attrs.Matches(q)) found.push_back(h);
   }
   return found;
 }
@@ -222,6 +453,35 @@ void Token::FindFinal(Session& s) {
   s.find_results.clear();
 }
 
+void Token::ShareKey(Session&, CK_OBJECT_HANDLE h, const std::string& raw, bool share) {
+  if (!profile_.ownership) Fail(CKR_FUNCTION_NOT_SUPPORTED, std::string("keys have no owners in the ") + profile_.name + " profile");
+  ObjectRef obj = Owned(h, CKR_KEY_HANDLE_INVALID, CKR_ACTION_PROHIBITED, share ? "share" : "unshare");
+  if (obj->cls == CKO_PUBLIC_KEY) Fail(CKR_ARGUMENTS_BAD, "public keys are visible to every crypto user already");
+  std::string user;
+  {
+    std::lock_guard lock(auth_mu_);
+    user = users_.NormalizeName(raw);
+    const User* u = users_.Find(user);
+    if (u == nullptr || u->role != Role::kCryptoUser) Fail(CKR_ARGUMENTS_BAD, "'" + user + "' is not a crypto user");
+  }
+  if (user == obj->owner) Fail(CKR_ARGUMENTS_BAD, "'" + user + "' owns the key");
+  if (share == (obj->shared_with.count(user) != 0)) {
+    Fail(CKR_ARGUMENTS_BAD, "the key is " + std::string(share ? "already" : "not") + " shared with '" + user + "'");
+  }
+  auto next = CopyObject(*obj);
+  if (share) {
+    next->shared_with.insert(user);
+  } else {
+    next->shared_with.erase(user);
+  }
+  Replace(h, obj, std::move(next));
+}
+
+KeyOwnership Token::Ownership(Session&, CK_OBJECT_HANDLE h) {
+  ObjectRef obj = Lookup(h, CKR_OBJECT_HANDLE_INVALID);
+  return {obj->owner, std::vector<std::string>(obj->shared_with.begin(), obj->shared_with.end())};
+}
+
 void Token::DropSessionObjects(CK_SESSION_HANDLE h) {
   std::unique_lock lock(mu_);
   for (auto it = objects_.begin(); it != objects_.end();) {
@@ -236,10 +496,13 @@ CK_OBJECT_HANDLE Token::GenerateKey(Session& s, const MechParams& m, const Templ
   Attributes t = Attributes::FromTemplate(tmpl);
   ExpectClassAndType(t, CKO_SECRET_KEY, mech.gen_key_type);
   ValidateTemplate(t, CKO_SECRET_KEY, mech.gen_key_type, TemplateUse::kGenerate);
+  CheckTemplateForProfile(profile_, t, CKO_SECRET_KEY, mech.gen_key_type);
+  std::string owner = RequireCreator(true);
   auto obj = NewKeyObject(t, CKO_SECRET_KEY, mech.gen_key_type);
   obj->secret = mech.gen_secret(t, mech.gen_key_type);
   obj->attrs.Erase(CKA_VALUE_LEN);
   Finish(*obj, KeyOrigin::kGenerated, m.type);
+  obj->owner = owner;
   return Store(s, std::move(obj));
 }
 
@@ -253,10 +516,17 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   ExpectClassAndType(st, CKO_PRIVATE_KEY, kt);
   ValidateTemplate(pt, CKO_PUBLIC_KEY, kt, TemplateUse::kGenerate);
   ValidateTemplate(st, CKO_PRIVATE_KEY, kt, TemplateUse::kGenerate);
+  CheckTemplateForProfile(profile_, pt, CKO_PUBLIC_KEY, kt);
+  CheckTemplateForProfile(profile_, st, CKO_PRIVATE_KEY, kt);
   if (const Bytes* sp = st.Find(CKA_EC_PARAMS); sp && pt.Has(CKA_EC_PARAMS) && *sp != pt.Get(CKA_EC_PARAMS)) {
     Fail(CKR_TEMPLATE_INCONSISTENT, "public and private CKA_EC_PARAMS differ");
   }
   if (kt != CKK_RSA && !pt.Has(CKA_EC_PARAMS) && st.Has(CKA_EC_PARAMS)) pt.Set(CKA_EC_PARAMS, st.Get(CKA_EC_PARAMS));
+  std::string owner = RequireCreator(true);
+  {
+    std::shared_lock lock(mu_);
+    CheckQuota(2, 2);
+  }
   KeyGenResult gen = mech.gen_pair(pt);
   auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
   auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);
@@ -266,6 +536,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   pub->pkey = PublicOnly(*priv);
   Finish(*pub, KeyOrigin::kGenerated, m.type);
   Finish(*priv, KeyOrigin::kGenerated, m.type);
+  pub->owner = priv->owner = owner;
   if (priv->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   CK_OBJECT_HANDLE hpub = Store(s, std::move(pub));
   try {
@@ -280,10 +551,15 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
 Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key_handle) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_WRAP);
   ObjectRef wk = UsableKey(wrapping, mech, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID);
-  ObjectRef key = Lookup(key_handle, CKR_KEY_HANDLE_INVALID);
+  ObjectRef key = Owned(key_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_NOT_WRAPPABLE, "wrap");
   if (key->cls != CKO_SECRET_KEY && key->cls != CKO_PRIVATE_KEY) Fail(CKR_KEY_NOT_WRAPPABLE, "only secret and private keys are wrapped");
   if (!key->Flag(CKA_EXTRACTABLE)) Fail(CKR_KEY_UNEXTRACTABLE, "the key's CKA_EXTRACTABLE is false");
   if (key->Flag(CKA_WRAP_WITH_TRUSTED) && !wk->Flag(CKA_TRUSTED)) Fail(CKR_KEY_NOT_WRAPPABLE, "the key may only be wrapped by a trusted key");
+  if (const Bytes* wt = wk->attrs.Find(CKA_WRAP_TEMPLATE)) {
+    if (!key->attrs.Matches(Attributes::FromTemplate(DecodeTemplate(*wt)))) {
+      Fail(CKR_KEY_NOT_WRAPPABLE, "the key does not match the wrapping key's CKA_WRAP_TEMPLATE");
+    }
+  }
   SecureBytes plain = key->cls == CKO_SECRET_KEY ? key->secret.CloneSecret() : EncodePkcs8(key->pkey.get());
   try {
     return NewCipher(m, *wk, true)->Once(plain.view());
@@ -296,19 +572,29 @@ Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, C
 CK_OBJECT_HANDLE Token::UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE unwrapping, ByteView wrapped, const Template& tmpl) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_UNWRAP);
   ObjectRef uk = UsableKey(unwrapping, mech, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID);
-  Attributes t = Attributes::FromTemplate(tmpl);
+  Template full = tmpl;
+  if (const Bytes* ut = uk->attrs.Find(CKA_UNWRAP_TEMPLATE)) {
+    Template forced = DecodeTemplate(*ut);
+    full.insert(full.end(), forced.begin(), forced.end());  // a conflicting value → TEMPLATE_INCONSISTENT
+  }
+  Attributes t = Attributes::FromTemplate(full);
   CK_OBJECT_CLASS cls = RequiredClass(t);
   auto kt = t.Ulong(CKA_KEY_TYPE);
   if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
   if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY) Fail(CKR_TEMPLATE_INCONSISTENT, "only secret and private keys are unwrapped");
   ValidateTemplate(t, cls, *kt, TemplateUse::kUnwrap);
-  Bytes plain = AsUnwrap([&] { return NewCipher(m, *uk, false)->Once(wrapped); });
+  CheckTemplateForProfile(profile_, t, cls, *kt);
+  std::string owner = RequireCreator(true);
+  std::size_t want = t.Ulong(CKA_VALUE_LEN).value_or(0);
+  MechParams params = m;
+  params.value_len = want;
+  Bytes plain = AsUnwrap([&] { return NewCipher(params, *uk, false)->Once(wrapped); });
   auto obj = NewKeyObject(t, cls, *kt);
   if (cls == CKO_SECRET_KEY) {
     std::size_t len = plain.size();
-    if (auto want = t.Ulong(CKA_VALUE_LEN)) {
-      if (*want > len) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_VALUE_LEN is longer than the unwrapped key");
-      len = *want;
+    if (want != 0) {
+      if (want > len) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_VALUE_LEN is longer than the unwrapped key");
+      len = want;
     }
     CheckSecretLength(*kt, len, CKR_WRAPPED_KEY_INVALID);
     obj->secret = SecureBytes(ByteView(plain.data(), len));
@@ -317,12 +603,14 @@ CK_OBJECT_HANDLE Token::UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HAN
     obj->pkey = AsUnwrap([&] { return DecodePkcs8(plain, *kt, &obj->curve); });
   }
   Finish(*obj, KeyOrigin::kUnwrapped, CK_UNAVAILABLE_INFORMATION);
+  obj->owner = owner;
   return Store(s, std::move(obj));
 }
 
 CK_OBJECT_HANDLE Token::DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE base_handle, const Template& tmpl) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_DERIVE);
   ObjectRef base = UsableKey(base_handle, mech, CKA_DERIVE, CKR_KEY_HANDLE_INVALID);
+  (void)Owned(base_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_FUNCTION_NOT_PERMITTED, "derive from");
   Attributes t = Attributes::FromTemplate(tmpl);
   CK_OBJECT_CLASS cls = t.Ulong(CKA_CLASS).value_or(CKO_SECRET_KEY);
   if (cls != CKO_SECRET_KEY) Fail(CKR_TEMPLATE_INCONSISTENT, "derived keys are secret keys");
@@ -330,6 +618,8 @@ CK_OBJECT_HANDLE Token::DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HAN
   if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
   if (*kt != CKK_AES && *kt != CKK_GENERIC_SECRET) Fail(CKR_TEMPLATE_INCONSISTENT, "derived keys are AES or generic secrets");
   ValidateTemplate(t, cls, *kt, TemplateUse::kDerive);
+  CheckTemplateForProfile(profile_, t, cls, *kt);
+  std::string owner = RequireCreator(true);
   MechParams params = m;
   if (params.salt_type == CKF_HKDF_SALT_KEY) {
     ObjectRef salt = Lookup(Need(params.salt_key, "saltKey"), CKR_MECHANISM_PARAM_INVALID);
@@ -344,19 +634,21 @@ CK_OBJECT_HANDLE Token::DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HAN
   Finish(*obj, KeyOrigin::kDerived, CK_UNAVAILABLE_INFORMATION);
   obj->attrs.SetBool(CKA_ALWAYS_SENSITIVE, base->Flag(CKA_ALWAYS_SENSITIVE) && obj->Flag(CKA_SENSITIVE));
   obj->attrs.SetBool(CKA_NEVER_EXTRACTABLE, base->Flag(CKA_NEVER_EXTRACTABLE) && !obj->Flag(CKA_EXTRACTABLE));
+  obj->owner = owner;
   return Store(s, std::move(obj));
 }
 
 // ---------------------------------------------------------------- encrypt / decrypt
 
-void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle) {
+void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, Bytes* iv_out) {
   const MechanismInfo& mech = MechanismFor(m.type, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
   ObjectRef key = UsableKey(key_handle, mech, encrypt ? CKA_ENCRYPT : CKA_DECRYPT, CKR_KEY_HANDLE_INVALID);
   std::lock_guard lock(s.mu);
   auto& slot = encrypt ? s.encrypt : s.decrypt;
   if (slot) Fail(CKR_OPERATION_ACTIVE, encrypt ? "an encryption is already active" : "a decryption is already active");
   std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
-  slot = ActiveCipher{std::move(key), std::move(op)};  // the op keeps its key alive
+  if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
+  slot = ActiveCipher{std::move(key), std::move(op), &mech, false};
 }
 
 Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
@@ -364,6 +656,11 @@ Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
   auto& slot = encrypt ? s.encrypt : s.decrypt;
   if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
   try {
+    bool gcm = slot->mech->params == ParamKind::kGcm;
+    if (!slot->mech->multipart || (gcm && !profile_.gcm_multipart)) {
+      Fail(CKR_MECHANISM_INVALID, std::string(slot->mech->name) + " is single-part here; use C_Encrypt / C_Decrypt");
+    }
+    CheckSize(*slot->mech, in.size);
     return slot->op->Update(in);
   } catch (...) {
     slot.reset();
@@ -386,17 +683,22 @@ Bytes Token::CipherSingle(Session& s, bool encrypt, ByteView in) {
   if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
   std::optional<ActiveCipher> active = std::move(slot);
   slot.reset();
+  CheckSize(*active->mech, in.size);
   return active->op->Once(in);
 }
 
-Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in) {
+Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, Bytes* iv_out) {
   const MechanismInfo& mech = MechanismFor(m.type, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
   ObjectRef key = UsableKey(key_handle, mech, encrypt ? CKA_ENCRYPT : CKA_DECRYPT, CKR_KEY_HANDLE_INVALID);
   {
     std::lock_guard lock(s.mu);
     if (encrypt ? s.encrypt.has_value() : s.decrypt.has_value()) Fail(CKR_OPERATION_ACTIVE, "a multi-part operation is active on this session");
   }
-  return NewCipher(m, *key, encrypt)->Once(in);
+  CheckSize(mech, in.size);
+  std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
+  Bytes out = op->Once(in);
+  if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
+  return out;
 }
 
 // ---------------------------------------------------------------- sign / verify
@@ -415,12 +717,10 @@ void Token::SignUpdate(Session& s, bool sign, ByteView in) {
   std::lock_guard lock(s.mu);
   auto& slot = sign ? s.sign : s.verify;
   if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
-  if (!slot->mech->multipart) {
-    slot.reset();
-    Fail(CKR_FUNCTION_NOT_SUPPORTED, "this mechanism is single-part; use C_Sign / C_Verify");
-  }
-  slot->updated = true;
   try {
+    if (!slot->mech->multipart) Fail(CKR_FUNCTION_NOT_SUPPORTED, "this mechanism is single-part; use C_Sign / C_Verify");
+    CheckSize(*slot->mech, in.size);
+    slot->updated = true;
     slot->op->Update(in);
   } catch (...) {
     slot.reset();
@@ -449,6 +749,7 @@ Bytes Token::SignSingle(Session& s, ByteView in) {
   if (!s.sign) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active signature");
   std::optional<ActiveSign> active = std::move(s.sign);
   s.sign.reset();
+  CheckSize(*active->mech, in.size);
   active->op->Update(in);
   return active->op->Sign();
 }
@@ -458,6 +759,7 @@ void Token::VerifySingle(Session& s, ByteView in, ByteView sig) {
   if (!s.verify) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active verification");
   std::optional<ActiveSign> active = std::move(s.verify);
   s.verify.reset();
+  CheckSize(*active->mech, in.size);
   active->op->Update(in);
   active->op->Verify(sig);
 }
@@ -469,6 +771,7 @@ Bytes Token::SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_hand
     std::lock_guard lock(s.mu);
     if (s.sign) Fail(CKR_OPERATION_ACTIVE, "a multi-part signature is active on this session");
   }
+  CheckSize(mech, in.size);
   std::unique_ptr<SignOp> op = NewSigner(m, *key, true);
   op->Update(in);
   return op->Sign();
@@ -481,6 +784,7 @@ void Token::VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_han
     std::lock_guard lock(s.mu);
     if (s.verify) Fail(CKR_OPERATION_ACTIVE, "a multi-part verification is active on this session");
   }
+  CheckSize(mech, in.size);
   std::unique_ptr<SignOp> op = NewSigner(m, *key, false);
   op->Update(in);
   op->Verify(sig);
@@ -490,6 +794,7 @@ void Token::VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_han
 
 void Token::DigestInit(Session& s, const MechParams& m) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_DIGEST);
+  RequireKeyUser();
   std::lock_guard lock(s.mu);
   if (s.digest) Fail(CKR_OPERATION_ACTIVE, "a digest is already active");
   s.digest = mech.digest(m);
@@ -510,6 +815,7 @@ Bytes Token::DigestFinal(Session& s) {
 
 Bytes Token::DigestOnce(Session& s, const MechParams& m, ByteView in) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_DIGEST);
+  RequireKeyUser();
   {
     std::lock_guard lock(s.mu);
     if (s.digest) Fail(CKR_OPERATION_ACTIVE, "a multi-part digest is active on this session");

@@ -1,13 +1,16 @@
 // native/core/token.h
 //
-// A token (PKCS#11 v3.0 §5.5–5.13 semantics): its objects and every operation on them, for a
-// session the Library has already resolved. Thread-safe: objects under a shared_mutex, operation
-// state per session. One-shot calls (Crypt, SignOnce, ...) are atomic and do not occupy the
-// session's operation slot, so many may run at once on one session; they fail with
-// CKR_OPERATION_ACTIVE only while a multi-part operation of the same kind is active there.
+// A token (PKCS#11 v3.0 §5.5–5.14 semantics; CloudHSM rules from the profile): its users and login
+// state, its objects, and every operation on them for a session the Library has resolved.
+// Thread-safe: objects under a shared_mutex (immutable, replaced copy-on-write), users and login
+// under their own mutex, operation state per session. One-shot calls (Crypt, SignOnce, ...) are
+// atomic and do not occupy the session's operation slot, so many may run at once on one session;
+// they fail with CKR_OPERATION_ACTIVE only while a multi-part operation of that kind is active.
 #pragma once
 
 #include <map>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -15,6 +18,7 @@
 
 #include "profile.h"
 #include "session.h"
+#include "users.h"
 
 namespace hsm {
 
@@ -24,23 +28,47 @@ struct AttributeValue {
   Bytes value;
 };
 
-enum class OpKind { kEncrypt, kDecrypt, kSign, kVerify };
+struct LoginState {
+  std::string user;
+  Role role;
+};
+
+struct KeyOwnership {
+  std::string owner;
+  std::vector<std::string> shared_with;
+};
 
 class Token {
  public:
-  Token(const Profile& profile, std::string label) : profile_(profile), label_(std::move(label)) {}
+  Token(const Profile& profile, std::string label) : profile_(profile), label_(std::move(label)), users_(profile) {}
   const Profile& profile() const { return profile_; }
   const std::string& label() const { return label_; }
   std::size_t ObjectCount() const;
+
+  // Users and login (CloudHSM §2; PKCS#11 §5.6 C_Login / C_Logout, app-wide)
+  bool Activated() const;
+  void Activate(ByteView password);
+  void Login(const std::string& user, ByteView password);
+  void Logout();
+  std::optional<LoginState> WhoIsLoggedIn() const;
+  void CreateUser(const std::string& user, ByteView password, Role role);
+  void DeleteUser(const std::string& user);
+  void ChangePassword(const std::string& user, ByteView password);
+  std::vector<UserView> ListUsers() const;
 
   // Objects (§5.7)
   CK_OBJECT_HANDLE CreateObject(Session& s, const Template& t);
   void DestroyObject(Session& s, CK_OBJECT_HANDLE h);
   std::vector<AttributeValue> GetAttributes(Session& s, CK_OBJECT_HANDLE h, const std::vector<CK_ATTRIBUTE_TYPE>& types);
+  // C_SetAttributeValue (pkcs11 profile) and CloudHSM's `key set-attribute` (one-way rules).
+  void SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& t);
   std::vector<CK_OBJECT_HANDLE> FindObjects(Session& s, const Template& t);
   void FindInit(Session& s, const Template& t);
   std::vector<CK_OBJECT_HANDLE> FindNext(Session& s, std::size_t max);
   void FindFinal(Session& s);
+  // Key sharing (CloudHSM `key share` / `key unshare`)
+  void ShareKey(Session& s, CK_OBJECT_HANDLE h, const std::string& user, bool share);
+  KeyOwnership Ownership(Session& s, CK_OBJECT_HANDLE h);
 
   // Keys (§5.14)
   CK_OBJECT_HANDLE GenerateKey(Session& s, const MechParams& m, const Template& t);
@@ -50,19 +78,19 @@ class Token {
   CK_OBJECT_HANDLE UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE unwrapping, ByteView wrapped, const Template& t);
   CK_OBJECT_HANDLE DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE base, const Template& t);
 
-  // Encrypt / decrypt (§5.8, §5.9): multi-part and atomic one-shot.
-  void CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key);
+  // Encrypt / decrypt (§5.8, §5.9). `iv_out` receives an IV the token generated (CloudHSM GCM).
+  void CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, Bytes* iv_out = nullptr);
   Bytes CipherUpdate(Session& s, bool encrypt, ByteView in);
   Bytes CipherFinal(Session& s, bool encrypt);
   Bytes CipherSingle(Session& s, bool encrypt, ByteView in);  // C_Encrypt after C_EncryptInit
-  Bytes Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in);
+  Bytes Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, Bytes* iv_out = nullptr);
 
   // Sign / verify (§5.11, §5.13)
   void SignInit(Session& s, bool sign, const MechParams& m, CK_OBJECT_HANDLE key);
   void SignUpdate(Session& s, bool sign, ByteView in);
   Bytes SignFinal(Session& s);
-  void VerifyFinal(Session& s, ByteView sig);          // throws CKR_SIGNATURE_INVALID / _LEN_RANGE
-  Bytes SignSingle(Session& s, ByteView in);            // C_Sign after C_SignInit
+  void VerifyFinal(Session& s, ByteView sig);  // throws CKR_SIGNATURE_INVALID / _LEN_RANGE
+  Bytes SignSingle(Session& s, ByteView in);
   void VerifySingle(Session& s, ByteView in, ByteView sig);
   Bytes SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in);
   void VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, ByteView sig);
@@ -77,10 +105,19 @@ class Token {
   void DropSessionObjects(CK_SESSION_HANDLE h);
 
  private:
-  ObjectRef Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const;
+  std::optional<LoginState> Caller() const;
+  bool Visible(const Object& o, const std::optional<LoginState>& c) const;
+  ObjectRef Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const;   // visible to the caller, or `invalid`
+  ObjectRef Owned(CK_OBJECT_HANDLE h, CK_RV invalid, CK_RV not_owner, const char* what) const;
+  std::string RequireCreator(bool private_object) const;       // who will own a new object
+  void RequireKeyUser() const;                                  // may the caller use keys at all?
+  void Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr<Object> after);
   CK_OBJECT_HANDLE Store(Session& s, std::shared_ptr<Object> obj);
+  void CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const;  // mu_ held
   const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
   ObjectRef UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const;
+  void CheckSize(const MechanismInfo& m, std::size_t n) const;
+  MechParams Prepared(const MechParams& m) const;
   std::unique_ptr<CipherOp> NewCipher(const MechParams& m, const Object& key, bool encrypt) const;
   std::unique_ptr<SignOp> NewSigner(const MechParams& m, const Object& key, bool sign) const;
   std::shared_ptr<Object> NewKeyObject(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) const;
@@ -91,6 +128,9 @@ class Token {
   mutable std::shared_mutex mu_;
   std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
   CK_OBJECT_HANDLE next_handle_ = 1;
+  mutable std::mutex auth_mu_;
+  UserDb users_;
+  std::optional<LoginState> login_;
 };
 
 }  // namespace hsm

@@ -6,8 +6,9 @@
 
 import { createRequire } from 'node:module';
 
-/** A CK_ATTRIBUTE value as the addon accepts it: CK_BBOOL, CK_ULONG, bytes, or UTF-8 text. */
-export type AttributeInput = boolean | number | Uint8Array | string;
+/** A CK_ATTRIBUTE value as the addon accepts it: CK_BBOOL, CK_ULONG, bytes, UTF-8 text, or a nested
+ *  template (CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE). */
+export type AttributeInput = boolean | number | Uint8Array | string | ReadonlyArray<readonly [number, boolean | number | Uint8Array | string]>;
 /** A template: attribute type (CKA_*) and value, in order. */
 export type NativeTemplate = ReadonlyArray<readonly [type: number, value: AttributeInput]>;
 
@@ -33,6 +34,10 @@ export interface NativeMechanism {
   readonly salt?: Uint8Array;
   readonly info?: Uint8Array;
   readonly saltKey?: number;
+  /** SP 800-108: the PRF mechanism (CKM_SHA*_HMAC or CKM_AES_CMAC). The label travels in `label`. */
+  readonly prf?: number;
+  readonly context?: Uint8Array;
+  readonly dkmBits?: number;
 }
 
 /** One attribute read back: `rv` is CKR_OK, CKR_ATTRIBUTE_SENSITIVE or CKR_ATTRIBUTE_TYPE_INVALID. */
@@ -49,6 +54,22 @@ export interface NativeMechanismInfo {
   readonly minKeySize: number;
   readonly maxKeySize: number;
   readonly multipart: boolean;
+  /** Profiles that offer the mechanism. */
+  readonly profiles: string[];
+}
+
+export type NativeRole = 'unactivated-admin' | 'admin' | 'crypto-user';
+
+export interface NativeLoginState {
+  readonly activated: boolean;
+  readonly user: string | null;
+  readonly role: NativeRole | null;
+}
+
+export interface NativeUser {
+  readonly user: string;
+  readonly role: NativeRole;
+  readonly locked: boolean;
 }
 
 export interface NativeTokenInfo {
@@ -69,10 +90,26 @@ export interface NativeBinding {
   profiles(): Array<{ name: string; description: string }>;
   returnCodes(): Record<string, number>;
 
+  /** Sets the first admin's password (CloudHSM `cluster activate`; the SO PIN for pkcs11). */
+  activate(slot: number, password: string | Uint8Array): Promise<void>;
+  /** Logs a user in for every session of this application on the token. */
+  login(slot: number, user: string, password: string | Uint8Array): Promise<void>;
+  logout(slot: number): void;
+  loginState(slot: number): NativeLoginState;
+  createUser(slot: number, user: string, password: string | Uint8Array, role: 'admin' | 'crypto-user'): Promise<void>;
+  deleteUser(slot: number, user: string): Promise<void>;
+  changePassword(slot: number, user: string, password: string | Uint8Array): Promise<void>;
+  listUsers(slot: number): NativeUser[];
+
   createObject(session: number, template: NativeTemplate): Promise<number>;
   destroyObject(session: number, object: number): Promise<void>;
   getAttributes(session: number, object: number, types: readonly number[]): Promise<NativeAttribute[]>;
   findObjects(session: number, template: NativeTemplate): Promise<number[]>;
+  /** C_SetAttributeValue (pkcs11 profile) or CloudHSM `key set-attribute` rules (cloudhsm profiles). */
+  setAttributes(session: number, object: number, template: NativeTemplate): Promise<void>;
+  /** Shares (true) or unshares (false) a key with another crypto user; owner only. */
+  shareKey(session: number, key: number, user: string, share: boolean): Promise<void>;
+  ownership(session: number, object: number): { owner: string; sharedWith: string[] };
 
   generateKey(session: number, mechanism: NativeMechanism, template: NativeTemplate): Promise<number>;
   generateKeyPair(
@@ -91,6 +128,7 @@ export interface NativeBinding {
   ): Promise<number>;
   deriveKey(session: number, mechanism: NativeMechanism, baseKey: number, template: NativeTemplate): Promise<number>;
 
+  /** Where the token generates the IV (CloudHSM CKM_AES_GCM), it is written into `mechanism.iv`. */
   encrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
   decrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
   sign(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;

@@ -8,8 +8,14 @@ export interface TestToken {
   close(): void;
 }
 
-export function openToken(label = 'test'): TestToken {
+/** A pkcs11-profile token with its SO PIN set, the normal user created, and that user logged in. */
+export async function openToken(label = 'test'): Promise<TestToken> {
   const slot = native.createToken('pkcs11', label);
+  await native.activate(slot, 'so-pin-1234');
+  await native.login(slot, 'so', 'so-pin-1234');
+  await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
+  native.logout(slot);
+  await native.login(slot, 'user', 'user-pin-1234');
   const session = native.openSession(slot, true);
   return { slot, session, close: () => native.removeToken(slot) };
 }

@@ -4,6 +4,9 @@
 // encrypt/decrypt and wrap/unwrap. Single-part: the whole input is needed to compute the wrap.
 #include <openssl/evp.h>
 
+#include <tuple>
+
+#include "../profile.h"
 #include "aes_common.h"
 
 namespace hsm {
@@ -71,9 +74,14 @@ Bytes AesKeyUnwrap(ByteView key, ByteView data, bool pad) {
 void RegisterAesKeyWrap(std::vector<MechanismInfo>& r) {
   const unsigned aes = KeyTypeBit(CKK_AES);
   const CK_FLAGS f = CKF_ENCRYPT | CKF_DECRYPT | CKF_WRAP | CKF_UNWRAP;
-  r.push_back({CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", f, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, false, Kw});
-  r.push_back({CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD", f, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, false, Kwp});
-  r.push_back({CKM_AES_KEY_WRAP_KWP, "CKM_AES_KEY_WRAP_KWP", f, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, false, Kwp});
+  // Not in CloudHSM SDK 5 (its vendor variants are in cloudhsm_wrap.cc): a family profiles switch on.
+  const std::tuple<CK_MECHANISM_TYPE, const char*, CipherFactory> list[] = {
+      {CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", Kw}, {CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD", Kwp},
+      {CKM_AES_KEY_WRAP_KWP, "CKM_AES_KEY_WRAP_KWP", Kwp}};
+  for (const auto& [type, name, fn] : list) {
+    r.push_back({.type = type, .name = name, .flags = f, .min_key = kAesMinKey, .max_key = kAesMaxKey, .key_types = aes,
+                 .params = ParamKind::kNone, .multipart = false, .cipher = fn, .family = kFamilyStandardAesWrap});
+  }
 }
 
 }  // namespace hsm

@@ -1,6 +1,7 @@
 // native/core/mech/eddsa.cc
 // CKM_EDDSA for Ed25519 (PKCS#11 v3.0 §2.3.14), pure EdDSA without context: the message is needed
 // whole, so Update buffers and the signature is computed once.
+#include "../profile.h"
 #include "mechanism.h"
 
 namespace hsm {
@@ -43,7 +44,8 @@ std::unique_ptr<SignOp> Eddsa(const Object& k, const MechParams&, bool) { return
 
 void RegisterEddsa(std::vector<MechanismInfo>& r) {
   r.push_back({.type = CKM_EDDSA, .name = "CKM_EDDSA", .flags = CKF_SIGN | CKF_VERIFY, .min_key = 255, .max_key = 255,
-               .key_types = KeyTypeBit(CKK_EC_EDWARDS), .params = ParamKind::kNone, .multipart = true, .sign = Eddsa});
+               .key_types = KeyTypeBit(CKK_EC_EDWARDS), .params = ParamKind::kNone, .multipart = true, .sign = Eddsa,
+               .family = kFamilyEd25519});
 }
 
 }  // namespace hsm

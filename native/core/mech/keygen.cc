@@ -10,6 +10,7 @@
 #include <string>
 
 #include "../keys.h"
+#include "../profile.h"
 #include "mechanism.h"
 
 namespace hsm {
@@ -93,7 +94,8 @@ void RegisterKeyGen(std::vector<MechanismInfo>& r) {
                .flags = CKF_GENERATE_KEY_PAIR | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS, .min_key = 224,
                .max_key = 521, .params = ParamKind::kNone, .gen_key_type = CKK_EC, .gen_pair = GenEc});
   r.push_back({.type = CKM_EC_EDWARDS_KEY_PAIR_GEN, .name = "CKM_EC_EDWARDS_KEY_PAIR_GEN", .flags = CKF_GENERATE_KEY_PAIR,
-               .min_key = 255, .max_key = 255, .params = ParamKind::kNone, .gen_key_type = CKK_EC_EDWARDS, .gen_pair = GenEdwards});
+               .min_key = 255, .max_key = 255, .params = ParamKind::kNone, .gen_key_type = CKK_EC_EDWARDS, .gen_pair = GenEdwards,
+               .family = kFamilyEd25519});
 }
 
 }  // namespace hsm

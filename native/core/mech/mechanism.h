@@ -14,7 +14,7 @@
 namespace hsm {
 
 // How a mechanism's parameter is shaped; the C door parses CK_MECHANISM.pParameter by this.
-enum class ParamKind { kNone, kIv16, kGcm, kCtr, kOaep, kPss, kEcdh, kMacLength, kRsaAesWrap, kHkdf };
+enum class ParamKind { kNone, kIv16, kGcm, kCtr, kOaep, kPss, kEcdh, kMacLength, kRsaAesWrap, kHkdf, kKbkdf };
 
 // Parsed mechanism parameters: a flat bag; each mechanism checks the fields it needs.
 struct MechParams {
@@ -36,6 +36,11 @@ struct MechParams {
   std::optional<CK_ULONG> salt_type;
   std::optional<Bytes> salt, info;
   std::optional<CK_OBJECT_HANDLE> salt_key;
+  std::optional<CK_ULONG> prf;         // SP 800-108: the PRF (a CKM_*_HMAC or CKM_AES_CMAC)
+  std::optional<Bytes> context;        // SP 800-108: context (label travels in source_data)
+  std::optional<CK_ULONG> dkm_bits;    // SP 800-108: width of the encoded output length L (0 = omit)
+  bool generate_iv = false;            // set by the token: the token makes the IV (CloudHSM GCM)
+  std::size_t value_len = 0;           // set by the token on unwrap: CKA_VALUE_LEN (zero-pad wraps)
 };
 
 // Requires a field; CKR_MECHANISM_PARAM_INVALID names it when it is absent.
@@ -48,6 +53,8 @@ const T& Need(const std::optional<T>& v, const char* field) {
 class CipherOp {
  public:
   virtual ~CipherOp() = default;
+  // The IV the operation generated itself, if it did (written back to the caller).
+  virtual const Bytes* GeneratedIv() const { return nullptr; }
   virtual Bytes Update(ByteView in) = 0;
   virtual Bytes Final() = 0;
   // Single-part: C_Encrypt / C_Decrypt.
@@ -106,6 +113,7 @@ struct MechanismInfo {
   CK_KEY_TYPE gen_key_type = CK_UNAVAILABLE_INFORMATION;  // what a generate mechanism produces
   PairGen gen_pair = nullptr;
   Deriver derive = nullptr;
+  unsigned family = 0;       // MechFamily bits: which profiles offer it (0 = every profile)
 };
 
 const MechanismInfo* FindMechanism(CK_MECHANISM_TYPE type);
@@ -127,6 +135,8 @@ void RegisterEddsa(std::vector<MechanismInfo>& r);
 void RegisterEcdh(std::vector<MechanismInfo>& r);
 void RegisterHkdf(std::vector<MechanismInfo>& r);
 void RegisterKeyGen(std::vector<MechanismInfo>& r);
+void RegisterCloudHsmWrap(std::vector<MechanismInfo>& r);
+void RegisterKbkdf(std::vector<MechanismInfo>& r);
 
 // Shared by mechanisms: hash mechanism number → OpenSSL digest name (CKR_MECHANISM_PARAM_INVALID
 // when not a supported hash); MGF1 constant → digest name.

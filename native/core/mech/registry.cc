@@ -26,6 +26,8 @@ const std::vector<MechanismInfo>& AllMechanisms() {
     RegisterEddsa(r);
     RegisterEcdh(r);
     RegisterHkdf(r);
+    RegisterCloudHsmWrap(r);
+    RegisterKbkdf(r);
     std::sort(r.begin(), r.end(), [](const MechanismInfo& a, const MechanismInfo& b) { return a.type < b.type; });
     return r;
   }();

@@ -1,0 +1,71 @@
+// native/core/users.h
+//
+// The users of a token (CloudHSM §2.1, §2.4; for the pkcs11 profile the SO and the normal user):
+// roles, password verifiers (scrypt, compared with CRYPTO_memcmp), failed-login counting and
+// lockout. Holds no plaintext password after a call returns. Not thread-safe: Token locks it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bytes.h"
+#include "profile.h"
+
+namespace hsm {
+
+enum class Role { kUnactivatedAdmin, kAdmin, kCryptoUser };
+const char* RoleName(Role r);
+Role RoleFromName(const std::string& name);  // "admin" | "crypto-user"; CKR_ARGUMENTS_BAD otherwise
+
+struct PasswordVerifier {
+  Bytes salt;
+  uint64_t n = 0;
+  uint32_t r = 0, p = 0;
+  Bytes hash;
+};
+
+// scrypt(password, random salt); N = 2^14, r = 8, p = 1 unless the caller says otherwise.
+PasswordVerifier MakeVerifier(ByteView password, uint64_t n = 1u << 14);
+bool CheckVerifier(const PasswordVerifier& v, ByteView password);
+
+struct User {
+  std::string name;
+  Role role = Role::kCryptoUser;
+  PasswordVerifier verifier;
+  int failures = 0;
+  bool locked = false;
+};
+
+struct UserView {
+  std::string name;
+  Role role;
+  bool locked;
+};
+
+class UserDb {
+ public:
+  explicit UserDb(const Profile& p);
+
+  // Names: 1..31 of [A-Za-z0-9_], case-insensitive, kept lower-case. CKR_ARGUMENTS_BAD otherwise.
+  std::string NormalizeName(const std::string& name) const;
+  void CheckPassword(ByteView password) const;  // CKR_PIN_LEN_RANGE
+
+  bool Activated() const;
+  void Activate(ByteView password);
+  void Create(const std::string& name, ByteView password, Role role);
+  void Delete(const std::string& name);
+  void ChangePassword(const std::string& name, ByteView password);  // also unlocks
+  // Checks a login; counts failures and locks after too many. Returns the user's role.
+  Role Authenticate(const std::string& name, ByteView password);
+  const User* Find(const std::string& name) const;
+  std::vector<UserView> List() const;
+  std::size_t Count() const { return users_.size(); }
+
+ private:
+  const Profile& profile_;
+  std::map<std::string, User> users_;
+};
+
+}  // namespace hsm
