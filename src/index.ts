@@ -31,3 +31,14 @@ export { CURVES, curveByName, curveByParams, type CurveInfo, type CurveName } fr
 export { octetString, privateKeyTemplate, publicKeyTemplate, secretKeyTemplate, type KeyInput, type Template } from './keys/import.js';
 export { ecPointFromAttribute, spkiToJwk, spkiToPem } from './keys/export.js';
 export { derToP1363, p1363ToDer } from './keys/ecdsa_sig.js';
+
+// The CloudHSM-shaped client.
+export { SealHsm, PROFILES, type LoginInfo, type MemoryOptions, type ProfileName } from './client/hsm.js';
+export { KeyManager, parseCliFilter, type KeyFilter, type KeyPair } from './client/keys.js';
+export { KeyHandle, type GcmResult, type KeyInfo, type PublicKeyFormat } from './client/key_handle.js';
+export { UserManager, type Role, type UserInfo } from './client/users.js';
+export type { KeyAttributes, KeyClass, KeyType, SettableAttributes } from './client/attributes.js';
+export type {
+  AesCtrOptions, AesGcmOptions, AesIvOptions, CloudHsmAesGcmOptions, EncryptMechanism, HashName, MacGeneralOptions,
+  OaepOptions, PssOptions, RsaAesWrapOptions, SignMechanism, SimpleCipherMechanism, SimpleSignMechanism, WrapMechanism,
+} from './client/mechanisms.js';

@@ -1,0 +1,142 @@
+// src/client/hsm.ts
+//
+// SealHsm: the cluster as the CloudHSM client software presents it. Activate it, log in as a user
+// (one login for the whole application, as CloudHSM's PKCS#11 library does), manage users as an
+// admin, and use keys as a crypto user. Sessions are pooled inside: hundreds of operations may be
+// in flight at once (`Promise.all`), and none of them waits for another's session.
+
+import { call, hsmError } from '../errors.js';
+import { native } from '../native/binding.js';
+import { CKA } from '../native/pkcs11_gen.js';
+import { CLASS_VALUES, TYPE_VALUES } from './attributes.js';
+import type { ClientContext } from './context.js';
+import { KeyManager } from './keys.js';
+import { hashMechanism, type HashName } from './mechanisms.js';
+import { UserManager, type Role } from './users.js';
+
+export type ProfileName = 'cloudhsm' | 'cloudhsm-fips' | 'cloudhsm-hsm1' | 'pkcs11';
+export const PROFILES: readonly ProfileName[] = ['cloudhsm', 'cloudhsm-fips', 'cloudhsm-hsm1', 'pkcs11'];
+
+export interface MemoryOptions {
+  /** Behaviour to mirror (default 'cloudhsm': hsm2m.medium, non-FIPS). */
+  readonly profile?: ProfileName;
+  readonly label?: string;
+  /** Sessions in the pool (default 4). */
+  readonly sessions?: number;
+}
+
+export interface LoginInfo {
+  readonly username: string;
+  readonly role: Role;
+}
+
+export class SealHsm {
+  readonly profile: ProfileName;
+  readonly label: string;
+  /** User management (`user list/create/delete/change-password`). */
+  readonly users: UserManager;
+  /** Key management for the logged-in crypto user. */
+  readonly keys: KeyManager;
+  readonly #slot: number;
+  readonly #sessions: number[] = [];
+  readonly #poolSize: number;
+  #next = 0;
+  #closed = false;
+
+  private constructor(slot: number, profile: ProfileName, label: string, poolSize: number) {
+    this.#slot = slot;
+    this.profile = profile;
+    this.label = label;
+    this.#poolSize = poolSize;
+    const ctx: ClientContext = {
+      native,
+      slot,
+      profile,
+      session: () => this.#session(),
+      classAndType: (cls, type) => [[CKA.CLASS, CLASS_VALUES[cls]], [CKA.KEY_TYPE, TYPE_VALUES[type]]],
+    };
+    this.users = new UserManager(ctx);
+    this.keys = new KeyManager(ctx);
+  }
+
+  /** A cluster in memory: nothing touches disk. For tests and short-lived signers. */
+  static memory(options: MemoryOptions = {}): SealHsm {
+    const profile = options.profile ?? 'cloudhsm';
+    if (!PROFILES.includes(profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}`);
+    const sessions = options.sessions ?? 4;
+    if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
+    const label = options.label ?? 'sealhsm';
+    return new SealHsm(native.createToken(profile, label), profile, label, sessions);
+  }
+
+  /** `cluster activate`: sets the password of the unactivated admin ('admin'; 'so' for pkcs11). */
+  async activate(adminPassword: string): Promise<void> {
+    await call(native.activate(this.#slot, adminPassword));
+  }
+
+  /** True once `activate` has run. */
+  get activated(): boolean {
+    return native.loginState(this.#slot).activated;
+  }
+
+  /** Logs a user in for this whole application (every pooled session). A second login is
+   *  CKR_USER_ALREADY_LOGGED_IN; a wrong password CKR_PIN_INCORRECT; more than 5 lock the user. */
+  async login(username: string, password: string): Promise<LoginInfo> {
+    if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('username and password must be strings');
+    await call(native.login(this.#slot, username, password));
+    return this.currentUser!;
+  }
+
+  /** Logs out, for every session. */
+  logout(): void {
+    try {
+      native.logout(this.#slot);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw hsmError(code === 'CKR_USER_NOT_LOGGED_IN' ? code : 'CKR_GENERAL_ERROR', (e as Error).message, e);
+    }
+  }
+
+  /** Who is logged in, if anyone. */
+  get currentUser(): LoginInfo | undefined {
+    const s = native.loginState(this.#slot);
+    return s.user && s.role && s.role !== 'unactivated-admin' ? { username: s.user, role: s.role } : undefined;
+  }
+
+  /** Random bytes from the HSM. */
+  async random(length: number): Promise<Buffer> {
+    return call(native.generateRandom(this.#session(), length));
+  }
+
+  /** A digest computed in the HSM (crypto users, as on CloudHSM). */
+  async digest(data: Uint8Array, hash: HashName = 'SHA256'): Promise<Buffer> {
+    return call(native.digest(this.#session(), { type: hashMechanism(hash) }, data));
+  }
+
+  /** Every mechanism this cluster's profile offers, by PKCS#11 name. */
+  mechanisms(): string[] {
+    return native.mechanisms().filter((m) => m.profiles.includes(this.profile)).map((m) => m.name);
+  }
+
+  /** Closes every session and drops the in-memory cluster. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    native.removeToken(this.#slot);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #session(): number {
+    if (this.#closed) throw hsmError('CKR_SESSION_CLOSED', 'this SealHsm is closed');
+    if (this.#sessions.length < this.#poolSize) {
+      this.#sessions.push(native.openSession(this.#slot, true));
+      return this.#sessions[this.#sessions.length - 1]!;
+    }
+    this.#next = (this.#next + 1) % this.#sessions.length;
+    return this.#sessions[this.#next]!;
+  }
+}
+
