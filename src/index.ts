@@ -38,6 +38,7 @@ export { KeyManager, parseCliFilter, type KeyFilter, type KeyPair } from './clie
 export { KeyHandle, type GcmResult, type KeyInfo, type PublicKeyFormat } from './client/key_handle.js';
 export { UserManager, type Role, type UserInfo } from './client/users.js';
 export type { KeyAttributes, KeyClass, KeyType, SettableAttributes } from './client/attributes.js';
+export { cipherMechanism, signMechanism } from './client/mechanisms.js';
 export type {
   AesCtrOptions, AesGcmOptions, AesIvOptions, CloudHsmAesGcmOptions, EncryptMechanism, HashName, MacGeneralOptions,
   OaepOptions, PssOptions, RsaAesWrapOptions, SignMechanism, SimpleCipherMechanism, SimpleSignMechanism, WrapMechanism,

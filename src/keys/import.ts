@@ -17,14 +17,20 @@ export type KeyInput =
   | KeyObject
   | string
   | { readonly format: 'der'; readonly type: 'pkcs8' | 'spki'; readonly data: Uint8Array }
-  | { readonly format: 'jwk'; readonly jwk: JsonWebKey };
+  | { readonly format: 'jwk'; readonly jwk: JsonWebKey }
+  /** EC / Ed25519: the private scalar (or seed), or the public point (uncompressed, compressed, or 32 bytes). */
+  | { readonly format: 'raw'; readonly curve: string; readonly value: Uint8Array };
+
+function isRaw(input: KeyInput): input is Extract<KeyInput, { format: 'raw' }> {
+  return typeof input === 'object' && !(input instanceof KeyObject) && input.format === 'raw';
+}
 
 const b64u = (s: string | undefined, what: string): Uint8Array => {
   if (typeof s !== 'string') throw new TypeError(`JWK member '${what}' is missing`);
   return Uint8Array.from(Buffer.from(s, 'base64url'));
 };
 
-function toKeyObject(input: KeyInput, kind: 'private' | 'public'): KeyObject {
+function toKeyObject(input: Exclude<KeyInput, { format: 'raw' }>, kind: 'private' | 'public'): KeyObject {
   if (input instanceof KeyObject) return input;
   if (typeof input === 'string') return kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
   if (input.format === 'jwk') {
@@ -63,6 +69,10 @@ function ecScalar(priv: KeyObject, size: number): Uint8Array {
 
 /** The attributes describing the key material of a private key (class, type and components). */
 export function privateKeyTemplate(input: KeyInput): Template {
+  if (isRaw(input)) {
+    const curve = curveByName(input.curve);
+    return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, input.value]];
+  }
   const key = toKeyObject(input, 'private');
   if (key.type !== 'private') throw new TypeError('expected a private key');
   if (key.asymmetricKeyType === 'ec') {
@@ -89,6 +99,10 @@ export function privateKeyTemplate(input: KeyInput): Template {
 
 /** The attributes describing a public key (class, type, modulus/exponent or curve/point). */
 export function publicKeyTemplate(input: KeyInput): Template {
+  if (isRaw(input)) {
+    const curve = curveByName(input.curve);
+    return [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.EC_POINT, octetString(input.value)]];
+  }
   const key = toKeyObject(input, 'public');
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   if (pub.asymmetricKeyType === 'ec') {
