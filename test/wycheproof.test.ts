@@ -54,7 +54,7 @@ const client: () => Promise<Door<KeyHandle>> = async () => {
     privatePkcs8: (der) => hsm.keys.importPrivateKey({ format: 'der', type: 'pkcs8', data: der }, { decrypt: true }),
     ecPrivate: (curve, d) => hsm.keys.importPrivateKey({ format: 'raw', curve, value: d }, { derive: true, sign: false }),
     encrypt: async (k, m, data) => {
-      const out: Buffer | { ciphertext: Buffer } = await k.encrypt(data, m);
+      const out = await k.encrypt(data, m);
       return Buffer.isBuffer(out) ? out : out.ciphertext;
     },
     decrypt: (k, m, data) => k.decrypt(data, m),

@@ -11,7 +11,7 @@ import { curveByName, curveByParams, type CurveName } from '../keys/curves.js';
 import { CKA } from '../native/pkcs11_gen.js';
 import { CLASS_NAMES, TYPE_NAMES, readUlong, toTemplate, type KeyAttributes, type KeyClass, type KeyType, type SettableAttributes } from './attributes.js';
 import type { ClientContext } from './context.js';
-import { cipherMechanism, signMechanism, type EncryptMechanism, type SignMechanism, type WrapMechanism } from './mechanisms.js';
+import { cipherMechanism, signMechanism, type AesGcmOptions, type EncryptMechanism, type SignMechanism, type WrapMechanism } from './mechanisms.js';
 
 /** What the HSM reports about a key. */
 export interface KeyInfo {
@@ -119,8 +119,9 @@ export class KeyHandle {
   }
 
   /** Encrypts. AES-GCM (the default for AES keys) returns the ciphertext (with the tag) and the IV. */
-  encrypt(data: Uint8Array, mechanism?: { name: 'AES_GCM'; iv?: Uint8Array; aad?: Uint8Array; tagBits?: number }): Promise<GcmResult>;
-  encrypt(data: Uint8Array, mechanism: EncryptMechanism): Promise<Buffer>;
+  encrypt(data: Uint8Array, mechanism?: AesGcmOptions): Promise<GcmResult>;
+  encrypt(data: Uint8Array, mechanism: Exclude<EncryptMechanism, AesGcmOptions>): Promise<Buffer>;
+  encrypt(data: Uint8Array, mechanism?: EncryptMechanism): Promise<Buffer | GcmResult>;
   async encrypt(data: Uint8Array, mechanism?: EncryptMechanism): Promise<Buffer | GcmResult> {
     const m = mechanism ?? (this.type === 'aes' ? { name: 'AES_GCM' as const } : this.#defaultCipher());
     const native = cipherMechanism(m);
