@@ -406,7 +406,8 @@ void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) 
     } else if (admin && profile_.ownership) {
       Fail(CKR_USER_TYPE_INVALID, "admins may set only CKA_TRUSTED on keys");
     }
-    bool before = obj->attrs.BoolOr(type, false), after = t.BoolOr(type, false);
+    bool boolean = ar != nullptr && ar->kind == AttrKind::kBool;  // only flags have a direction
+    bool before = boolean && obj->attrs.BoolOr(type, false), after = boolean && t.BoolOr(type, false);
     if (how == Change::kFalseToTrue && before && !after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from false to true");
     if (how == Change::kTrueToFalse && !before && after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from true to false");
     if (type == CKA_DERIVE && after && obj->cls == CKO_PUBLIC_KEY) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_DERIVE is never true on a public key");
