@@ -211,7 +211,7 @@ describe('7. no C_SetAttributeValue on keys; set-attribute with one-way rules', 
     const k = await hsm.keys.generateAes({ label: 'before' });
     await k.setAttributes({ label: 'after', sign: false });
     expect((await k.info()).label).toBe('after');
-    expect(await codeOf(k.setAttributes({ extractable: false }))).toBe('CKR_ATTRIBUTE_READ_ONLY');
+    expect(await codeOf(k.setAttributes({ extractable: false } as never))).toBe('CKR_ATTRIBUTE_READ_ONLY'); // not settable, so not in the type
     await k.setAttributes({ token: true });
     expect(await codeOf(k.setAttributes({ token: false }))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
     await k.setAttributes({ modifiable: false });
@@ -321,7 +321,7 @@ describe('11. mechanism set and vendor constants (§1.6)', () => {
     const secret = crypto.randomBytes(32);
     const base = await hsm.keys.importSecret(secret, { type: 'generic-secret', derive: true });
     const label = Buffer.from('label'), context = Buffer.from('context');
-    const out = await base.deriveSp800108({ type: 'aes', length: 32, label, context, sensitive: false, prf: 'SHA256_HMAC' });
+    const out = await base.deriveSp800108({ type: 'aes', length: 32, kdfLabel: label, kdfContext: context, sensitive: false, prf: 'SHA256_HMAC' });
     const l = Buffer.alloc(4);
     l.writeUInt32BE(256);
     const expected = crypto.createHmac('sha256', secret).update(Buffer.concat([Buffer.from([0, 0, 0, 1]), label, Buffer.from([0]), context, l])).digest();
@@ -392,7 +392,7 @@ describe('13. key parameter validation, with the HSM type / FIPS switch', () => 
     for (const p of ['cloudhsm-fips', 'cloudhsm-hsm1'] as const) {
       const fips = await cluster(p);
       expect(await codeOf(fips.keys.generateEd25519())).toBe('CKR_MECHANISM_INVALID');
-      expect(await codeOf(fips.keys.importPrivateKey(crypto.generateKeyPairSync('ed25519').privateKey))).toBe('CKR_TEMPLATE_INCONSISTENT');
+      expect(await codeOf(fips.keys.importPrivateKey(crypto.generateKeyPairSync('ed25519').privateKey as crypto.KeyObject))).toBe('CKR_TEMPLATE_INCONSISTENT');
     }
   });
 });

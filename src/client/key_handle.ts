@@ -168,9 +168,10 @@ export class KeyHandle {
     return this.#derive(mech, type, length, attrs);
   }
 
-  /** SP 800-108 counter-mode KDF (CloudHSM's vendor mechanism in the CloudHSM profiles). */
-  async deriveSp800108(key: { type: 'aes' | 'generic-secret'; length: number; prf?: 'SHA1_HMAC' | 'SHA224_HMAC' | 'SHA256_HMAC' | 'SHA384_HMAC' | 'SHA512_HMAC' | 'AES_CMAC'; label?: Uint8Array; context?: Uint8Array } & KeyAttributes): Promise<KeyHandle> {
-    const { type, length, prf = 'SHA256_HMAC', label, context, ...attrs } = key;
+  /** SP 800-108 counter-mode KDF (CloudHSM's vendor mechanism in the CloudHSM profiles).
+   *  `kdfLabel` and `kdfContext` are the KDF's inputs (`label` stays the new key's CKA_LABEL). */
+  async deriveSp800108(key: { type: 'aes' | 'generic-secret'; length: number; prf?: 'SHA1_HMAC' | 'SHA224_HMAC' | 'SHA256_HMAC' | 'SHA384_HMAC' | 'SHA512_HMAC' | 'AES_CMAC'; kdfLabel?: Uint8Array; kdfContext?: Uint8Array } & KeyAttributes): Promise<KeyHandle> {
+    const { type, length, prf = 'SHA256_HMAC', kdfLabel: label, kdfContext: context, ...attrs } = key;
     const prfs = { SHA1_HMAC: 0x221, SHA224_HMAC: 0x256, SHA256_HMAC: 0x251, SHA384_HMAC: 0x261, SHA512_HMAC: 0x271, AES_CMAC: 0x108a } as const;
     const mech = { type: this.#ctx.profile.startsWith('cloudhsm') ? 0x80000001 : 0x3ac, prf: prfs[prf], ...(label && { label }), ...(context && { context }) };
     return this.#derive(mech, type, length, attrs);

@@ -1,4 +1,4 @@
-// examples/quickstart.mjs — `npm start`
+// examples/binding.mjs — the PKCS#11-shaped binding underneath the client (`node examples/binding.mjs`)
 // A memory token: generate a P-256 key pair and an AES-256 key inside the sealed slot, sign and
 // verify (the signature also checks out in node:crypto with the exported public key), encrypt and
 // decrypt with AES-GCM, and show that the private key cannot be read or wrapped out.
