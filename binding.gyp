@@ -24,6 +24,10 @@
         "native/core/token.cc",
         "native/core/library.cc",
         "native/core/users.cc",
+        "native/core/token_persist.cc",
+        "native/core/store/sqlite.cc",
+        "native/core/store/seal.cc",
+        "native/core/store/token_store.cc",
         "native/core/mech/registry.cc",
         "native/core/mech/keygen.cc",
         "native/core/mech/aes_block.cc",
@@ -59,6 +63,7 @@
         "native/addon/crypto.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "libraries": ["-lsqlite3"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }
   ]

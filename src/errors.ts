@@ -32,7 +32,8 @@ export class HsmAuthError extends HsmError {}
 export class HsmStateError extends HsmError {}
 /** The key cannot do that: handle, type, size, usage, extractability. */
 export class HsmKeyError extends HsmError {}
-/** Hostile or corrupted input: a ciphertext or wrapped key that does not authenticate. */
+/** Hostile or corrupted input: a ciphertext or wrapped key that does not authenticate, or a stored
+ *  object, user or token file that fails its integrity check (CKR_SEALHSM_INTEGRITY_FAILURE). */
 export class HsmIntegrityError extends HsmError {}
 /** Our bug or the environment. */
 export class HsmInternalError extends HsmError {}
@@ -40,7 +41,7 @@ export class HsmInternalError extends HsmError {}
 type ErrorClass = new (code: HsmErrorCode, message: string, options?: { cause?: unknown }) => HsmError;
 
 const FAMILIES: ReadonlyArray<[ErrorClass, readonly string[]]> = [
-  [HsmIntegrityError, ['CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_AEAD_DECRYPT_FAILED', 'CKR_WRAPPED_KEY_INVALID', 'CKR_WRAPPED_KEY_LEN_RANGE', 'CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']],
+  [HsmIntegrityError, ['CKR_SEALHSM_INTEGRITY_FAILURE', 'CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_AEAD_DECRYPT_FAILED', 'CKR_WRAPPED_KEY_INVALID', 'CKR_WRAPPED_KEY_LEN_RANGE', 'CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']],
   [HsmAuthError, ['CKR_PIN_', 'CKR_USER_']],
   [HsmStateError, ['CKR_SESSION_', 'CKR_OPERATION_', 'CKR_CRYPTOKI_', 'CKR_TOKEN_', 'CKR_SLOT_ID_INVALID']],
   [HsmKeyError, ['CKR_KEY_', 'CKR_WRAPPING_KEY_', 'CKR_UNWRAPPING_KEY_', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_ATTRIBUTE_SENSITIVE', 'CKR_CURVE_NOT_SUPPORTED']],

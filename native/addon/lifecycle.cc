@@ -18,6 +18,41 @@ Napi::Value CreateToken(const Napi::CallbackInfo& info) {
   });
 }
 
+// openToken(dir, create, profile, label, unsealKey | null): a persistent token directory.
+Napi::Value OpenToken(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    std::string dir = ToString(a[0], "dir");
+    bool create = ToBool(a[1], "create");
+    std::string profile = ToString(a[2], "profile");
+    std::string label = ToString(a[3], "label");
+    std::shared_ptr<SecureBytes> unseal;
+    if (!a[4].IsNull() && !a[4].IsUndefined()) unseal = std::make_shared<SecureBytes>(ToSecret(a[4], "unsealKey"));
+    return [dir, create, profile, label, unseal]() -> Result {
+      (void)ProfileByName(profile);  // a bad name fails before anything touches the disk
+      auto store = TokenStore::Open(dir, create, profile, label);
+      if (store->profile() != profile) {
+        Fail(CKR_ARGUMENTS_BAD, dir + " was created with the '" + store->profile() + "' profile, not '" + profile + "'");
+      }
+      const Profile& p = ProfileByName(store->profile());
+      std::optional<SecureBytes> key;
+      if (unseal) key = unseal->CloneSecret();
+      auto token = std::make_shared<Token>(p, std::move(store), std::move(key));
+      return static_cast<CK_ULONG>(Library::Instance().AddToken(std::move(token)));
+    };
+  });
+}
+
+Napi::Value BackupToken(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string dest = ToString(a[1], "destination");
+    return [slot, dest]() -> Result {
+      Library::Instance().TokenAt(slot)->Backup(dest);
+      return std::monostate{};
+    };
+  });
+}
+
 Napi::Value RemoveToken(const Napi::CallbackInfo& info) {
   CK_SLOT_ID slot = ToUlong(info[0], "slot");
   return RunSync(info.Env(), [&] {
@@ -50,6 +85,7 @@ Napi::Value TokenInfo(const Napi::CallbackInfo& info) {
     auto o = Napi::Object::New(info.Env());
     o.Set("label", token->label());
     o.Set("profile", token->profile().name);
+    o.Set("persistent", token->Persistent());
     o.Set("objects", FromUlong(info.Env(), token->ObjectCount()));
     o.Set("sessions", FromUlong(info.Env(), Library::Instance().SessionCount(slot)));
     return o;
@@ -202,6 +238,8 @@ Napi::Value ReturnCodes(const Napi::CallbackInfo& info) {
 void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("createToken", Napi::Function::New(env, CreateToken, "createToken"));
   e.Set("removeToken", Napi::Function::New(env, RemoveToken, "removeToken"));
+  e.Set("openToken", Napi::Function::New(env, OpenToken, "openToken"));
+  e.Set("backupToken", Napi::Function::New(env, BackupToken, "backupToken"));
   e.Set("openSession", Napi::Function::New(env, OpenSession, "openSession"));
   e.Set("closeSession", Napi::Function::New(env, CloseSession, "closeSession"));
   e.Set("tokenInfo", Napi::Function::New(env, TokenInfo, "tokenInfo"));

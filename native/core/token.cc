@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "keys.h"
+#include "store/seal.h"
 
 namespace hsm {
 
@@ -96,33 +97,71 @@ std::optional<LoginState> Token::Caller() const {
 std::optional<LoginState> Token::WhoIsLoggedIn() const { return Caller(); }
 
 bool Token::Activated() const {
+  Refresh();
   std::lock_guard lock(auth_mu_);
   return users_.Activated();
 }
 
 void Token::Activate(ByteView password) {
+  Refresh();
   std::lock_guard lock(auth_mu_);
-  users_.Activate(password);
+  SecureBytes kek;
+  users_.Activate(password, &kek);
+  if (!store_) return;
+  if (master_.empty()) {
+    master_ = SecureBytes(32);
+    ossl::RandomInto(master_.data(), master_.size());
+  }
+  WrapMasterFor(profile_.admin_name, kek);
+  SaveUser(profile_.admin_name);
+  if (!unseal_) master_ = SecureBytes();  // open again at the next login
 }
 
 void Token::Login(const std::string& user, ByteView password) {
+  Refresh();
   std::lock_guard lock(auth_mu_);
   if (login_) Fail(CKR_USER_ALREADY_LOGGED_IN, "'" + login_->user + "' is already logged in for this application");
-  Role role = users_.Authenticate(user, password);
-  login_ = LoginState{users_.NormalizeName(user), role};
+  SecureBytes kek;
+  bool changed = false;
+  Role role;
+  try {
+    role = users_.Authenticate(user, password, &kek, &changed);
+  } catch (const Error&) {
+    if (changed) SaveUser(users_.NormalizeName(user));  // failure counts and locks reach every process
+    throw;
+  }
+  std::string name = users_.NormalizeName(user);
+  if (changed) SaveUser(name);
+  OpenMaster(name, kek);
+  login_ = LoginState{name, role};
 }
 
 void Token::Logout() {
-  std::lock_guard lock(auth_mu_);
-  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "nobody is logged in");
-  login_.reset();
+  {
+    std::lock_guard lock(auth_mu_);
+    if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "nobody is logged in");
+    login_.reset();
+    if (!store_ || unseal_) return;
+    master_ = SecureBytes();  // wiped; unsealed objects go too
+  }
+  std::unique_lock lock(mu_);
+  DropCachedTokenObjects();
 }
 
 void Token::CreateUser(const std::string& user, ByteView password, Role role) {
   std::lock_guard lock(auth_mu_);
   if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
   if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
-  users_.Create(user, password, role);
+  SecureBytes kek;
+  users_.Create(user, password, role, &kek);
+  std::string name = users_.NormalizeName(user);
+  try {
+    WrapMasterFor(name, kek);
+    SaveUser(name);
+  } catch (...) {
+    users_.Delete(name);
+    throw;
+  }
 }
 
 void Token::DeleteUser(const std::string& raw) {
@@ -131,13 +170,18 @@ void Token::DeleteUser(const std::string& raw) {
   if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
   std::string name = users_.NormalizeName(raw);
   if (name == login_->user) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' is logged in");
+  std::vector<StoredObject> rows = store_ ? store_->Find({}) : std::vector<StoredObject>{};
   {
     std::shared_lock objects(mu_);
     for (const auto& [h, o] : objects_) {
       if (o->owner == name) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' owns keys; delete or hand them over first");
     }
+    for (const auto& r : rows) {
+      if (r.owner == name) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' owns keys; delete or hand them over first");
+    }
   }
   users_.Delete(name);
+  if (store_) store_->DeleteUser(name);
   std::unique_lock objects(mu_);  // the user's shares go with it
   for (auto& [h, o] : objects_) {
     if (o->shared_with.count(name)) {
@@ -146,6 +190,14 @@ void Token::DeleteUser(const std::string& raw) {
       o = std::move(c);
     }
   }
+  for (auto& r : rows) {
+    if (!r.shared_with.count(name)) continue;
+    SecureBytes master = master_.CloneSecret();
+    SecureBytes payload = seal::Open(master.view(), ObjectAad(store_->token_id(), r), r.sealed, "object " + std::to_string(r.handle));
+    r.shared_with.erase(name);
+    r.sealed = seal::Seal(master.view(), ObjectAad(store_->token_id(), r), payload.view());
+    store_->Update(r);
+  }
 }
 
 void Token::ChangePassword(const std::string& raw, ByteView password) {
@@ -153,10 +205,14 @@ void Token::ChangePassword(const std::string& raw, ByteView password) {
   if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change a password");
   std::string name = users_.NormalizeName(raw);
   if (login_->role != Role::kAdmin && name != login_->user) Fail(CKR_USER_TYPE_INVALID, "crypto users change only their own password");
-  users_.ChangePassword(name, password);
+  SecureBytes kek;
+  users_.ChangePassword(name, password, &kek);
+  WrapMasterFor(name, kek);
+  SaveUser(name);
 }
 
 std::vector<UserView> Token::ListUsers() const {
+  Refresh();
   std::lock_guard lock(auth_mu_);
   return users_.List();
 }
@@ -174,11 +230,25 @@ bool Token::Visible(const Object& o, const std::optional<LoginState>& c) const {
 }
 
 ObjectRef Token::Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const {
+  Refresh();
   auto c = Caller();
-  std::shared_lock lock(mu_);
-  auto it = objects_.find(h);
-  if (it == objects_.end() || !Visible(*it->second, c)) Fail(invalid, "no object with handle " + std::to_string(h));
-  return it->second;
+  ObjectRef found;
+  {
+    std::shared_lock lock(mu_);
+    auto it = objects_.find(h);
+    if (it != objects_.end()) found = it->second;
+  }
+  if (!found && store_) {
+    std::optional<StoredObject> row = store_->Load(h);
+    if (row) {
+      if (profile_.ownership && !c) Fail(invalid, "no object with handle " + std::to_string(h));
+      found = LoadStored(*row);  // verifies the seal
+      std::unique_lock lock(mu_);
+      objects_.emplace(h, found);
+    }
+  }
+  if (!found || !Visible(*found, c)) Fail(invalid, "no object with handle " + std::to_string(h));
+  return found;
 }
 
 ObjectRef Token::Owned(CK_OBJECT_HANDLE h, CK_RV invalid, CK_RV not_owner, const char* what) const {
@@ -212,8 +282,13 @@ std::string Token::RequireCreator(bool private_object) const {
 void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const {
   std::size_t keys = 0, asym = 0;
   for (const auto& [h, o] : objects_) {
+    if (store_ && o->IsTokenObject()) continue;  // counted by the store
     keys += o->IsKey() ? 1 : 0;
     asym += IsAsymmetric(*o) ? 1 : 0;
+  }
+  if (store_) {
+    keys += store_->CountKeys(false);
+    asym += store_->CountKeys(true);
   }
   if (keys + new_keys > profile_.max_keys) Fail(CKR_DEVICE_MEMORY, "the key quota (" + std::to_string(profile_.max_keys) + ") is reached");
   if (asym + new_asymmetric > profile_.max_asymmetric_keys) {
@@ -229,6 +304,19 @@ std::size_t Token::ObjectCount() const {
 CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   obj->creator = obj->IsTokenObject() ? 0 : s.handle;
+  if (store_ && obj->IsTokenObject()) {
+    {
+      std::shared_lock lock(mu_);
+      CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0);
+    }
+    SecureBytes master = MasterCopy();
+    Bytes payload = Payload(*obj);
+    ByteView id = store_->token_id();
+    CK_OBJECT_HANDLE h = store_->Insert(ToStored(*obj), [&](const StoredObject& row) { return seal::Seal(master.view(), ObjectAad(id, row), payload); });
+    std::unique_lock lock(mu_);
+    objects_.emplace(h, std::move(obj));
+    return h;
+  }
   std::unique_lock lock(mu_);
   CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0);
   CK_OBJECT_HANDLE h = next_handle_++;
@@ -237,6 +325,16 @@ CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
 }
 
 void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr<Object> after) {
+  if (store_ && after->IsTokenObject()) {
+    if (!before->IsTokenObject()) {
+      Fail(CKR_ATTRIBUTE_READ_ONLY, "on a persistent token a session key cannot become a token key; make it with token=true");
+    }
+    StoredObject row = ToStored(*after);
+    row.handle = h;
+    SecureBytes master = MasterCopy();
+    row.sealed = seal::Seal(master.view(), ObjectAad(store_->token_id(), row), Payload(*after));
+    store_->Update(row);
+  }
   std::unique_lock lock(mu_);
   auto it = objects_.find(h);
   if (it == objects_.end()) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was destroyed meanwhile");
@@ -354,6 +452,7 @@ void Token::DestroyObject(Session& s, CK_OBJECT_HANDLE h) {
   if (!obj->attrs.BoolOr(CKA_DESTROYABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_DESTROYABLE is false");
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "destroying a token object needs a read-write session");
   if (profile_.ownership) RequireKeyUser();
+  if (store_ && obj->IsTokenObject()) store_->Delete(h);
   std::unique_lock lock(mu_);
   objects_.erase(h);
 }
@@ -418,13 +517,36 @@ void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) 
 }
 
 std::vector<CK_OBJECT_HANDLE> Token::FindObjects(Session&, const Template& tmpl) {
+  Refresh();
   Attributes q = Attributes::FromTemplate(tmpl);
   auto c = Caller();
   std::vector<CK_OBJECT_HANDLE> found;
-  std::shared_lock lock(mu_);
-  for (const auto& [h, obj] : objects_) {
-    if (Visible(*obj, c) && obj->attrs.Matches(q)) found.push_back(h);
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [h, obj] : objects_) {
+      if (store_ && obj->IsTokenObject()) continue;  // the store answers for token objects
+      if (Visible(*obj, c) && obj->attrs.Matches(q)) found.push_back(h);
+    }
   }
+  if (store_ && !(profile_.ownership && !c)) {
+    // The indexed columns narrow the search; the rest of the template is matched on the stored
+    // attributes. Using a found object unseals and verifies it.
+    FindQuery fq;
+    if (auto v = q.Ulong(CKA_CLASS)) fq.cls = *v;
+    if (auto v = q.Ulong(CKA_KEY_TYPE)) fq.key_type = *v;
+    if (const Bytes* v = q.Find(CKA_LABEL)) fq.label = *v;
+    if (const Bytes* v = q.Find(CKA_ID)) fq.id = *v;
+    for (const StoredObject& row : store_->Find(fq)) {
+      Object meta;
+      meta.cls = row.cls;
+      meta.key_type = row.key_type;
+      meta.attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
+      meta.owner = row.owner;
+      meta.shared_with = row.shared_with;
+      if (Visible(meta, c) && meta.attrs.Matches(q)) found.push_back(row.handle);
+    }
+  }
+  std::sort(found.begin(), found.end());
   return found;
 }
 

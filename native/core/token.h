@@ -18,6 +18,7 @@
 
 #include "profile.h"
 #include "session.h"
+#include "store/token_store.h"
 #include "users.h"
 
 namespace hsm {
@@ -41,6 +42,11 @@ struct KeyOwnership {
 class Token {
  public:
   Token(const Profile& profile, std::string label) : profile_(profile), label_(std::move(label)), users_(profile) {}
+  // A persistent token over a store. `unseal_key` (32 bytes), when given, opens the master key at
+  // once for unattended services (and is added to the token the first time the master key is open).
+  Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key);
+  bool Persistent() const { return store_ != nullptr; }
+  void Backup(const std::string& dest_dir);
   const Profile& profile() const { return profile_; }
   const std::string& label() const { return label_; }
   std::size_t ObjectCount() const;
@@ -115,6 +121,16 @@ class Token {
   CK_OBJECT_HANDLE Store(Session& s, std::shared_ptr<Object> obj);
   void CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const;  // mu_ held
   const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
+  // Persistent tokens: another process changed the token → reload users, forget cached objects.
+  void Refresh() const;
+  void SaveUser(const std::string& name);           // auth_mu_ held
+  void WrapMasterFor(const std::string& name, const SecureBytes& kek);  // auth_mu_ held
+  void OpenMaster(const std::string& name, const SecureBytes& kek);     // auth_mu_ held
+  SecureBytes MasterCopy() const;                                       // CKR_USER_NOT_LOGGED_IN if closed
+  Bytes Payload(const Object& o) const;                                 // what an object's seal protects
+  ObjectRef LoadStored(const StoredObject& row) const;  // verifies the seal
+  StoredObject ToStored(const Object& o) const;
+  void DropCachedTokenObjects() const;              // mu_ held
   ObjectRef UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const;
   void CheckSize(const MechanismInfo& m, std::size_t n) const;
   MechParams Prepared(const MechParams& m) const;
@@ -126,11 +142,15 @@ class Token {
   const Profile& profile_;
   const std::string label_;
   mutable std::shared_mutex mu_;
-  std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
+  // Session objects, and for persistent tokens a cache of token objects read (and verified) from the store.
+  mutable std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
   CK_OBJECT_HANDLE next_handle_ = 1;
   mutable std::mutex auth_mu_;
-  UserDb users_;
+  mutable UserDb users_;
   std::optional<LoginState> login_;
+  std::unique_ptr<TokenStore> store_;
+  SecureBytes master_;                 // persistent tokens: the master key while it is open
+  std::optional<SecureBytes> unseal_;  // the unseal key's KEK, when the service gave one
 };
 
 }  // namespace hsm

@@ -37,27 +37,31 @@ Bytes Scrypt(ByteView password, ByteView salt, uint64_t n, uint32_t r, uint32_t 
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
       OSSL_PARAM_construct_end()};
-  Bytes out(32);
+  Bytes out(64);
   if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "scrypt");
   return out;
 }
 
 }  // namespace
 
-PasswordVerifier MakeVerifier(ByteView password, uint64_t n) {
+PasswordVerifier MakeVerifier(ByteView password, SecureBytes* kek, uint64_t n) {
   PasswordVerifier v;
   v.salt = ossl::RandomBytes(16);
   v.n = n;
   v.r = 8;
   v.p = 1;
-  v.hash = Scrypt(password, v.salt, v.n, v.r, v.p);
+  Bytes out = Scrypt(password, v.salt, v.n, v.r, v.p);
+  v.hash.assign(out.begin(), out.begin() + 32);
+  if (kek != nullptr) *kek = SecureBytes(ByteView(out.data() + 32, 32));
   return v;
 }
 
-bool CheckVerifier(const PasswordVerifier& v, ByteView password) {
-  if (v.hash.empty()) return false;
-  Bytes h = Scrypt(password, v.salt, v.n, v.r, v.p);
-  return CRYPTO_memcmp(h.data(), v.hash.data(), h.size()) == 0;
+bool CheckVerifier(const PasswordVerifier& v, ByteView password, SecureBytes* kek) {
+  if (v.hash.size() != 32 || v.n < 2 || v.n > (1u << 22) || v.r == 0 || v.r > 32 || v.p == 0 || v.p > 16) return false;
+  Bytes out = Scrypt(password, v.salt, v.n, v.r, v.p);
+  bool ok = CRYPTO_memcmp(out.data(), v.hash.data(), 32) == 0;
+  if (ok && kek != nullptr) *kek = SecureBytes(ByteView(out.data() + 32, 32));
+  return ok;
 }
 
 UserDb::UserDb(const Profile& p) : profile_(p) {
@@ -88,15 +92,15 @@ bool UserDb::Activated() const {
   return it == users_.end() || it->second.role != Role::kUnactivatedAdmin;
 }
 
-void UserDb::Activate(ByteView password) {
+void UserDb::Activate(ByteView password, SecureBytes* kek) {
   auto it = users_.find(profile_.admin_name);
   if (it == users_.end() || it->second.role != Role::kUnactivatedAdmin) Fail(CKR_ACTION_PROHIBITED, "already activated");
   CheckPassword(password);
-  it->second.verifier = MakeVerifier(password);
+  it->second.verifier = MakeVerifier(password, kek);
   it->second.role = Role::kAdmin;
 }
 
-void UserDb::Create(const std::string& raw_name, ByteView password, Role role) {
+void UserDb::Create(const std::string& raw_name, ByteView password, Role role, SecureBytes* kek) {
   std::string name = NormalizeName(raw_name);
   if (users_.count(name)) Fail(CKR_ARGUMENTS_BAD, "user '" + name + "' already exists");
   if (profile_.only_crypto_user != nullptr && (role != Role::kCryptoUser || name != profile_.only_crypto_user)) {
@@ -107,7 +111,7 @@ void UserDb::Create(const std::string& raw_name, ByteView password, Role role) {
   User u;
   u.name = name;
   u.role = role;
-  u.verifier = MakeVerifier(password);
+  u.verifier = MakeVerifier(password, kek);
   users_.emplace(name, std::move(u));
 }
 
@@ -117,17 +121,17 @@ void UserDb::Delete(const std::string& raw_name) {
   if (users_.erase(name) == 0) Fail(CKR_ARGUMENTS_BAD, "no user '" + name + "'");
 }
 
-void UserDb::ChangePassword(const std::string& raw_name, ByteView password) {
+void UserDb::ChangePassword(const std::string& raw_name, ByteView password, SecureBytes* kek) {
   std::string name = NormalizeName(raw_name);
   auto it = users_.find(name);
   if (it == users_.end()) Fail(CKR_ARGUMENTS_BAD, "no user '" + name + "'");
   CheckPassword(password);
-  it->second.verifier = MakeVerifier(password);
+  it->second.verifier = MakeVerifier(password, kek);
   it->second.failures = 0;
   it->second.locked = false;
 }
 
-Role UserDb::Authenticate(const std::string& raw_name, ByteView password) {
+Role UserDb::Authenticate(const std::string& raw_name, ByteView password, SecureBytes* kek, bool* changed) {
   std::string name;
   try {
     name = NormalizeName(raw_name);
@@ -139,16 +143,40 @@ Role UserDb::Authenticate(const std::string& raw_name, ByteView password) {
   User& u = it->second;
   if (u.role == Role::kUnactivatedAdmin) Fail(CKR_USER_PIN_NOT_INITIALIZED, "the cluster is not activated");
   if (u.locked) Fail(CKR_PIN_LOCKED, "user '" + name + "' is locked; an admin must change its password");
-  if (!CheckVerifier(u.verifier, password)) {
+  if (!CheckVerifier(u.verifier, password, kek)) {
     u.failures++;
+    if (changed != nullptr) *changed = true;
     if (profile_.max_failed_logins > 0 && u.failures > profile_.max_failed_logins) {
       u.locked = true;
       Fail(CKR_PIN_LOCKED, "user '" + name + "' is now locked after too many failed logins");
     }
     Fail(CKR_PIN_INCORRECT, "wrong user name or password");
   }
+  if (u.failures != 0 && changed != nullptr) *changed = true;
   u.failures = 0;
   return u.role;
+}
+
+User* UserDb::FindMutable(const std::string& name) {
+  auto it = users_.find(name);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+void UserDb::Replace(std::vector<User> users) {
+  users_.clear();
+  for (User& u : users) users_.emplace(u.name, std::move(u));
+  if (users_.empty()) {  // a fresh token: the unactivated admin
+    User admin;
+    admin.name = profile_.admin_name;
+    admin.role = Role::kUnactivatedAdmin;
+    users_.emplace(admin.name, std::move(admin));
+  }
+}
+
+std::vector<User> UserDb::All() const {
+  std::vector<User> out;
+  for (const auto& [name, u] : users_) out.push_back(u);
+  return out;
 }
 
 const User* UserDb::Find(const std::string& name) const {

@@ -26,9 +26,10 @@ struct PasswordVerifier {
   Bytes hash;
 };
 
-// scrypt(password, random salt); N = 2^14, r = 8, p = 1 unless the caller says otherwise.
-PasswordVerifier MakeVerifier(ByteView password, uint64_t n = 1u << 14);
-bool CheckVerifier(const PasswordVerifier& v, ByteView password);
+// scrypt(password, random salt) → 64 bytes: the first 32 are kept as the verifier, the last 32 are
+// the user's key-encryption key (never stored; it wraps the token master key). N = 2^14, r = 8, p = 1.
+PasswordVerifier MakeVerifier(ByteView password, SecureBytes* kek = nullptr, uint64_t n = 1u << 14);
+bool CheckVerifier(const PasswordVerifier& v, ByteView password, SecureBytes* kek = nullptr);
 
 struct User {
   std::string name;
@@ -36,6 +37,7 @@ struct User {
   PasswordVerifier verifier;
   int failures = 0;
   bool locked = false;
+  Bytes master_wrap;  // persistent tokens: the master key sealed under this user's KEK
 };
 
 struct UserView {
@@ -53,13 +55,18 @@ class UserDb {
   void CheckPassword(ByteView password) const;  // CKR_PIN_LEN_RANGE
 
   bool Activated() const;
-  void Activate(ByteView password);
-  void Create(const std::string& name, ByteView password, Role role);
+  // Each of these may hand back the user's key-encryption key (`kek`), for persistent tokens.
+  void Activate(ByteView password, SecureBytes* kek = nullptr);
+  void Create(const std::string& name, ByteView password, Role role, SecureBytes* kek = nullptr);
   void Delete(const std::string& name);
-  void ChangePassword(const std::string& name, ByteView password);  // also unlocks
-  // Checks a login; counts failures and locks after too many. Returns the user's role.
-  Role Authenticate(const std::string& name, ByteView password);
+  void ChangePassword(const std::string& name, ByteView password, SecureBytes* kek = nullptr);  // also unlocks
+  // Checks a login; counts failures and locks after too many. Returns the user's role. On a failure
+  // `changed` says the user's record changed (a count or a lock) and must be saved.
+  Role Authenticate(const std::string& name, ByteView password, SecureBytes* kek = nullptr, bool* changed = nullptr);
   const User* Find(const std::string& name) const;
+  User* FindMutable(const std::string& name);
+  void Replace(std::vector<User> users);  // from storage
+  std::vector<User> All() const;
   std::vector<UserView> List() const;
   std::size_t Count() const { return users_.size(); }
 

@@ -337,6 +337,9 @@ typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
 #define CKR_FUNCTION_REJECTED 0x00000200UL
 #define CKR_TOKEN_RESOURCE_EXCEEDED 0x00000201UL
 #define CKR_VENDOR_DEFINED 0x80000000UL
+/* sealhsm vendor code: a stored object, user or token file failed its integrity check (tampered,
+   swapped, truncated or foreign). */
+#define CKR_SEALHSM_INTEGRITY_FAILURE 0x8000A001UL
 
 /* ---- mechanism parameter structures (layouts from the standard) ---- */
 typedef struct CK_GCM_PARAMS {

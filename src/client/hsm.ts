@@ -5,6 +5,8 @@
 // admin, and use keys as a crypto user. Sessions are pooled inside: hundreds of operations may be
 // in flight at once (`Promise.all`), and none of them waits for another's session.
 
+import { readFile } from 'node:fs/promises';
+
 import { call, hsmError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { CKA } from '../native/pkcs11_gen.js';
@@ -22,6 +24,23 @@ export interface MemoryOptions {
   readonly profile?: ProfileName;
   readonly label?: string;
   /** Sessions in the pool (default 4). */
+  readonly sessions?: number;
+}
+
+/** Where an unattended service finds its unseal key: 32 raw bytes, or 64 hex characters. */
+export type UnsealKeySource = Uint8Array | { readonly file: string } | { readonly env: string };
+
+export interface OpenOptions {
+  /** The token directory. */
+  readonly dir: string;
+  /** Make a new token there if none exists (default false: the directory must hold a token). */
+  readonly create?: boolean;
+  /** For a new token, its profile (default 'cloudhsm'); an existing token must match if given. */
+  readonly profile?: ProfileName;
+  readonly label?: string;
+  /** Opens the master key without a login, for services that restart unattended; it is added to the
+   *  token the first time a user logs in with it given. Logins are still needed to use keys. */
+  readonly unsealKey?: UnsealKeySource;
   readonly sessions?: number;
 }
 
@@ -67,6 +86,29 @@ export class SealHsm {
     if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
     const label = options.label ?? 'sealhsm';
     return new SealHsm(native.createToken(profile, label), profile, label, sessions);
+  }
+
+  /** A persistent cluster in a token directory: SQLite (WAL), every change one transaction, key
+   *  material sealed under the token's master key, shared safely by several processes. */
+  static async open(options: OpenOptions): Promise<SealHsm> {
+    if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
+      throw new TypeError('open({ dir }) needs a directory path');
+    }
+    const profile = options.profile ?? 'cloudhsm';
+    if (!PROFILES.includes(profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}`);
+    const sessions = options.sessions ?? 4;
+    if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
+    const unseal = options.unsealKey === undefined ? null : await readUnsealKey(options.unsealKey);
+    const slot = await call(native.openToken(options.dir, options.create ?? false, profile, options.label ?? 'sealhsm', unseal));
+    const info = native.tokenInfo(slot);
+    return new SealHsm(slot, info.profile as ProfileName, info.label, sessions);
+  }
+
+  /** A consistent copy of this (persistent) cluster into a new directory: CloudHSM's backups,
+   *  locally. The copy opens with the same passwords (and unseal key). */
+  async backup(destinationDir: string): Promise<void> {
+    if (typeof destinationDir !== 'string' || destinationDir === '') throw new TypeError('backup needs a destination directory');
+    await call(native.backupToken(this.#slot, destinationDir));
   }
 
   /** `cluster activate`: sets the password of the unactivated admin ('admin'; 'so' for pkcs11). */
@@ -140,3 +182,22 @@ export class SealHsm {
   }
 }
 
+
+async function readUnsealKey(source: UnsealKeySource): Promise<Uint8Array> {
+  let raw: Uint8Array;
+  if (source instanceof Uint8Array) {
+    raw = source;
+  } else if (typeof source === 'object' && source !== null && 'file' in source) {
+    raw = await readFile(source.file);
+  } else if (typeof source === 'object' && source !== null && 'env' in source) {
+    const v = process.env[source.env];
+    if (v === undefined) throw new RangeError(`the environment variable ${source.env} is not set`);
+    raw = Buffer.from(v.trim());
+  } else {
+    throw new TypeError('unsealKey must be bytes, { file } or { env }');
+  }
+  const text = Buffer.from(raw).toString('latin1').trim();
+  if (raw.length !== 32 && /^[0-9a-fA-F]{64}$/.test(text)) raw = Buffer.from(text, 'hex');
+  if (raw.length !== 32) throw new RangeError('an unseal key is 32 bytes (or 64 hex characters)');
+  return raw;
+}
