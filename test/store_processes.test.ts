@@ -1,0 +1,104 @@
+// test/store_processes.test.ts
+// Several processes on one token directory, and a process killed with SIGKILL mid-write, 50 times.
+
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { SealHsm } from '../src/index.js';
+import { cleanup, newToken, tempDir } from './helpers/store.js';
+
+afterAll(cleanup);
+const run = promisify(execFile);
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe('several processes share one token', () => {
+  it('two processes create keys at once: none is lost, and each sees the other\'s', async () => {
+    const dir = tempDir();
+    (await newToken(dir)).close();
+    const [a, b] = await Promise.all([
+      run(process.execPath, [fixture('worker.mjs'), dir, 'alice', 'alice-key', '40']),
+      run(process.execPath, [fixture('worker.mjs'), dir, 'bob', 'bob-key', '40']),
+    ]);
+    const refs = [...JSON.parse(a.stdout).refs, ...JSON.parse(b.stdout).refs] as number[];
+    expect(new Set(refs).size).toBe(80);
+    const hsm = await SealHsm.open({ dir });
+    await hsm.login('alice', 'alice-password');
+    expect((await hsm.keys.find({ class: 'secret-key' })).length).toBe(40); // alice sees hers, not bob's
+    hsm.logout();
+    await hsm.login('admin', 'admin-password');
+    expect((await hsm.keys.find({ class: 'secret-key' })).length).toBe(80); // admins list every key
+    hsm.close();
+  });
+
+  it('a key made or deleted in another process is seen on this process\'s next operation', async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    const before = await hsm.keys.find({ label: 'other-0' });
+    expect(before).toEqual([]);
+    const out = JSON.parse((await run(process.execPath, [fixture('worker.mjs'), dir, 'alice', 'other', '1'])).stdout) as { refs: number[] };
+    const [made] = await hsm.keys.find({ label: 'other-0' });
+    expect(made?.ref).toBe(out.refs[0]);
+    await expect(made!.encrypt(Buffer.from('seen'))).resolves.toBeDefined();
+    const mine = await hsm.keys.generateAes({ token: true, label: 'mine' });
+    const other = await SealHsm.open({ dir });
+    await other.login('alice', 'alice-password');
+    await (await other.keys.get(mine.ref)).delete();
+    other.close();
+    expect(await mine.encrypt(Buffer.from('x')).catch((e: { code?: string }) => e.code)).toBe('CKR_KEY_HANDLE_INVALID');
+    hsm.close();
+  });
+});
+
+describe('crash safety', () => {
+  it('50 SIGKILLs at random moments: every returned creation is there and usable, every returned deletion stays deleted', async () => {
+    const dir = tempDir();
+    (await newToken(dir)).close();
+    const live = new Map<number, string>();
+    const deleted = new Set<number>();
+    let next = 0;
+    for (let round = 0; round < 50; round++) {
+      const child = spawn(process.execPath, [fixture('churn.mjs'), dir, String(next)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      let scheduled = false;
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.startsWith('READY\n') && !scheduled) {
+            scheduled = true;
+            setTimeout(() => child.kill('SIGKILL'), 20 + Math.floor(Math.random() * 120));
+          }
+        });
+        child.on('exit', () => resolve());
+        child.on('error', reject);
+      });
+      let inFlight: number | undefined; // a deletion that started but was not seen to return
+      for (const line of out.split('\n')) {
+        const [kind, ref, label] = line.split(' ');
+        if (kind === 'C') {
+          live.set(Number(ref), label!);
+          next = Math.max(next, Number(label!.slice(6)) + 1);
+        } else if (kind === 'd') {
+          inFlight = Number(ref);
+        } else if (kind === 'D') {
+          live.delete(Number(ref));
+          deleted.add(Number(ref));
+          inFlight = undefined;
+        }
+      }
+      const hsm = await SealHsm.open({ dir });
+      await hsm.login('alice', 'alice-password');
+      const found = new Map((await hsm.keys.find({ class: 'secret-key' })).map((k) => [k.ref, k]));
+      if (inFlight !== undefined && !found.has(inFlight)) {
+        live.delete(inFlight); // the interrupted deletion went through
+        deleted.add(inFlight);
+      }
+      for (const [ref] of live) expect(found.has(ref), `key ${ref} created before the kill is missing (round ${round})`).toBe(true);
+      for (const ref of deleted) expect(found.has(ref), `key ${ref} deleted before the kill is back (round ${round})`).toBe(false);
+      for (const k of found.values()) await k.encrypt(Buffer.from('usable')); // every key opens and verifies
+      hsm.close();
+    }
+    expect(live.size).toBeGreaterThan(50);
+  }, 600_000);
+});
