@@ -28,9 +28,12 @@ Napi::Value OpenToken(const Napi::CallbackInfo& info) {
     std::shared_ptr<SecureBytes> unseal;
     if (!a[4].IsNull() && !a[4].IsUndefined()) unseal = std::make_shared<SecureBytes>(ToSecret(a[4], "unsealKey"));
     return [dir, create, profile, label, unseal]() -> Result {
-      (void)ProfileByName(profile);  // a bad name fails before anything touches the disk
-      auto store = TokenStore::Open(dir, create, profile, label);
-      if (store->profile() != profile) {
+      // An empty profile: the token's own (or 'cloudhsm' for a new one). A bad name fails before
+      // anything touches the disk.
+      std::string wanted = profile.empty() ? "cloudhsm" : profile;
+      (void)ProfileByName(wanted);
+      auto store = TokenStore::Open(dir, create, wanted, label);
+      if (!profile.empty() && store->profile() != profile) {
         Fail(CKR_ARGUMENTS_BAD, dir + " was created with the '" + store->profile() + "' profile, not '" + profile + "'");
       }
       const Profile& p = ProfileByName(store->profile());

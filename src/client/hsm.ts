@@ -94,12 +94,11 @@ export class SealHsm {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
       throw new TypeError('open({ dir }) needs a directory path');
     }
-    const profile = options.profile ?? 'cloudhsm';
-    if (!PROFILES.includes(profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}`);
+    if (options.profile !== undefined && !PROFILES.includes(options.profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}`);
     const sessions = options.sessions ?? 4;
     if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
     const unseal = options.unsealKey === undefined ? null : await readUnsealKey(options.unsealKey);
-    const slot = await call(native.openToken(options.dir, options.create ?? false, profile, options.label ?? 'sealhsm', unseal));
+    const slot = await call(native.openToken(options.dir, options.create ?? false, options.profile ?? '', options.label ?? 'sealhsm', unseal));
     const info = native.tokenInfo(slot);
     return new SealHsm(slot, info.profile as ProfileName, info.label, sessions);
   }
