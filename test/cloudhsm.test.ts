@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { CKA, CKK, CKM, CKO, SealHsm, call, curveByName, native, type ProfileName } from '../src/index.js';
+import { withAliceAndBob } from './helpers/store.js';
 
 const open: SealHsm[] = [];
 afterEach(() => {
@@ -25,13 +26,7 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | u
 async function cluster(profile: ProfileName = 'cloudhsm'): Promise<SealHsm> {
   const hsm = SealHsm.memory({ profile });
   open.push(hsm);
-  await hsm.activate('admin-password');
-  await hsm.login('admin', 'admin-password');
-  await hsm.users.create('alice', 'alice-password');
-  await hsm.users.create('bob', 'bob-password');
-  hsm.logout();
-  await hsm.login('alice', 'alice-password');
-  return hsm;
+  return withAliceAndBob(hsm);
 }
 
 async function as(hsm: SealHsm, user: string): Promise<void> {

@@ -16,9 +16,9 @@ export function cleanup(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** A new persistent cluster with crypto users alice and bob; alice logged in. */
-export async function newToken(dir: string, profile: ProfileName = 'cloudhsm', unsealKey?: Uint8Array): Promise<SealHsm> {
-  const hsm = await SealHsm.open({ dir, create: true, profile, ...(unsealKey && { unsealKey }) });
+/** Activates a cluster, creates crypto users alice and bob (passwords '<name>-password'), and
+ *  leaves alice logged in. */
+export async function withAliceAndBob(hsm: SealHsm): Promise<SealHsm> {
   await hsm.activate('admin-password');
   await hsm.login('admin', 'admin-password');
   await hsm.users.create('alice', 'alice-password');
@@ -26,6 +26,11 @@ export async function newToken(dir: string, profile: ProfileName = 'cloudhsm', u
   hsm.logout();
   await hsm.login('alice', 'alice-password');
   return hsm;
+}
+
+/** A new persistent cluster with crypto users alice and bob; alice logged in. */
+export async function newToken(dir: string, profile: ProfileName = 'cloudhsm', unsealKey?: Uint8Array): Promise<SealHsm> {
+  return withAliceAndBob(await SealHsm.open({ dir, create: true, profile, ...(unsealKey && { unsealKey }) }));
 }
 
 /** Every byte the token directory holds (database, WAL and shared-memory files). */
