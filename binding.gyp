@@ -51,6 +51,23 @@
       ]
     },
     {
+      "target_name": "sealhsm-pkcs11",
+      "type": "shared_library",
+      "product_prefix": "",
+      "product_extension": "so",
+      "dependencies": ["sealhsm_core"],
+      "sources": [
+        "native/pkcs11/door.cc",
+        "native/pkcs11/config.cc",
+        "native/pkcs11/general.cc",
+        "native/pkcs11/objects.cc",
+        "native/pkcs11/crypto.cc",
+        "native/pkcs11/keys.cc",
+        "native/pkcs11/entry.cc"
+      ],
+      "libraries": ["-lcrypto", "-lsqlite3", "-Wl,-z,defs", "-Wl,--no-undefined"]
+    },
+    {
       "target_name": "sealhsm",
       "dependencies": ["sealhsm_core"],
       "sources": [

@@ -87,6 +87,24 @@ Bound Library::Resolve(CK_SESSION_HANDLE h) const {
   return it->second;
 }
 
+std::vector<CK_SESSION_HANDLE> Library::SessionsOf(CK_SLOT_ID slot) const {
+  std::shared_lock lock(mu_);
+  std::vector<CK_SESSION_HANDLE> out;
+  for (const auto& kv : sessions_) {
+    if (kv.second.session->slot == slot) out.push_back(kv.first);
+  }
+  return out;
+}
+
+void Library::ForgetAllAfterFork() {
+  static auto* graveyard = new std::vector<std::shared_ptr<Token>>();  // never freed on purpose
+  std::unique_lock lock(mu_);
+  for (auto& kv : tokens_) graveyard->push_back(std::move(kv.second));
+  for (auto& kv : sessions_) graveyard->push_back(std::move(kv.second.token));
+  tokens_.clear();
+  sessions_.clear();
+}
+
 std::size_t Library::SessionCount(CK_SLOT_ID slot) const {
   std::shared_lock lock(mu_);
   std::size_t n = 0;

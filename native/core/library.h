@@ -32,6 +32,10 @@ class Library {
   void CloseAllSessions(CK_SLOT_ID slot);
   Bound Resolve(CK_SESSION_HANDLE h) const;  // CKR_SESSION_HANDLE_INVALID when unknown
   std::size_t SessionCount(CK_SLOT_ID slot) const;
+  std::vector<CK_SESSION_HANDLE> SessionsOf(CK_SLOT_ID slot) const;
+  // After fork(): the parent's tokens and sessions are set aside, never used or closed here (their
+  // SQLite connections belong to the parent).
+  void ForgetAllAfterFork();
 
  private:
   mutable std::shared_mutex mu_;

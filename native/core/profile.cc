@@ -19,7 +19,7 @@ Profile CloudHsm(const char* name, const char* description, bool ed25519, std::s
       /*ownership=*/true, "admin", nullptr, 8, 32, 5,
       /*private_must_be_true=*/true, /*default_extractable=*/true, /*default_capabilities=*/false,
       /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/true, /*set_attribute_value=*/false,
-      /*secret_value_readable=*/true,
+      /*token_admin_functions=*/false, /*secret_value_readable=*/true,
       kFamilyCloudHsm | (ed25519 ? kFamilyEd25519 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
       kCloudHsmLimits, keys, asym, users, 1024};
 }
@@ -42,7 +42,7 @@ const std::vector<Profile>& AllProfiles() {
               /*ownership=*/false, "so", "user", 4, 255, 0,
               /*private_must_be_true=*/false, /*default_extractable=*/false, /*default_capabilities=*/true,
               /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/false, /*set_attribute_value=*/true,
-              /*secret_value_readable=*/true,
+              /*token_admin_functions=*/true, /*secret_value_readable=*/true,
               kFamilyStandardAesWrap | kFamilyEd25519, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
               {}, 1000000, 1000000, 2, 100000},
   };

@@ -44,6 +44,7 @@ struct Profile {
   bool secret_sign_verify;      // secret keys default to sign+verify (CloudHSM)
   bool generic_secret_no_cipher;// generic secrets refuse encrypt/decrypt/wrap/unwrap in templates
   bool set_attribute_value;     // C_SetAttributeValue on keys (else only the set-attribute rules)
+  bool token_admin_functions;   // C_InitToken, C_InitPIN, C_SetPIN, C_CopyObject, C_GetObjectSize, C_SeedRandom
   bool secret_value_readable;   // CKA_VALUE of a non-sensitive, extractable secret key may be read
   // Mechanisms
   unsigned families;            // MechFamily bits switched on

@@ -185,7 +185,7 @@ void Token::DeleteUser(const std::string& raw) {
   std::unique_lock objects(mu_);  // the user's shares go with it
   for (auto& [h, o] : objects_) {
     if (o->shared_with.count(name)) {
-      auto c = CopyObject(*o);
+      auto c = hsm::CopyObject(*o);
       c->shared_with.erase(name);
       o = std::move(c);
     }
@@ -215,6 +215,64 @@ std::vector<UserView> Token::ListUsers() const {
   Refresh();
   std::lock_guard lock(auth_mu_);
   return users_.List();
+}
+
+void Token::InitToken(ByteView so_pin, std::size_t open_sessions) {
+  Refresh();
+  std::lock_guard lock(auth_mu_);
+  if (!users_.Activated()) {
+    SecureBytes kek;
+    users_.Activate(so_pin, &kek);
+    if (store_) {
+      master_ = SecureBytes(32);
+      ossl::RandomInto(master_.data(), master_.size());
+      WrapMasterFor(profile_.admin_name, kek);
+      SaveUser(profile_.admin_name);
+      if (!unseal_) master_ = SecureBytes();
+    }
+    return;
+  }
+  if (open_sessions != 0) Fail(CKR_SESSION_EXISTS, "close every session before C_InitToken");
+  (void)users_.Authenticate(profile_.admin_name, so_pin);  // CKR_PIN_INCORRECT / _LOCKED
+  if (store_) Fail(CKR_FUNCTION_NOT_SUPPORTED, "re-initializing a persistent token: delete its directory and create it again");
+  std::unique_lock objects(mu_);
+  objects_.clear();  // re-initialization destroys every object and the normal user
+  if (profile_.only_crypto_user != nullptr && users_.Find(profile_.only_crypto_user)) users_.Delete(profile_.only_crypto_user);
+  login_.reset();
+}
+
+void Token::InitPin(ByteView pin) {
+  Refresh();
+  std::lock_guard lock(auth_mu_);
+  if (!login_ || login_->role != Role::kAdmin) Fail(CKR_USER_NOT_LOGGED_IN, "C_InitPIN needs the SO logged in");
+  if (profile_.only_crypto_user == nullptr) Fail(CKR_FUNCTION_NOT_SUPPORTED, "this profile has named users; create them instead");
+  std::string user = profile_.only_crypto_user;
+  SecureBytes kek;
+  if (users_.Find(user)) {
+    users_.ChangePassword(user, pin, &kek);
+  } else {
+    users_.Create(user, pin, Role::kCryptoUser, &kek);
+  }
+  WrapMasterFor(user, kek);
+  SaveUser(user);
+}
+
+void Token::SetPin(const std::string& user, ByteView old_pin, ByteView new_pin) {
+  Refresh();
+  std::lock_guard lock(auth_mu_);
+  bool changed = false;
+  SecureBytes kek;
+  try {
+    (void)users_.Authenticate(user, old_pin, &kek, &changed);
+  } catch (const Error&) {
+    if (changed) SaveUser(users_.NormalizeName(user));
+    throw;
+  }
+  std::string name = users_.NormalizeName(user);
+  if (store_ && master_.empty()) OpenMaster(name, kek);
+  users_.ChangePassword(name, new_pin, &kek);
+  WrapMasterFor(name, kek);
+  SaveUser(name);
 }
 
 // ---------------------------------------------------------------- access
@@ -447,6 +505,23 @@ CK_OBJECT_HANDLE Token::CreateObject(Session& s, const Template& tmpl) {
   return Store(s, std::move(obj));
 }
 
+CK_OBJECT_HANDLE Token::CopyObject(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) {
+  ObjectRef src = Owned(h, CKR_OBJECT_HANDLE_INVALID, CKR_ACTION_PROHIBITED, "copy");
+  if (!src->attrs.BoolOr(CKA_COPYABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_COPYABLE is false");
+  Attributes t = Attributes::FromTemplate(tmpl);
+  auto copy = hsm::CopyObject(*src);
+  for (const auto& [type, value] : t) {
+    // C_CopyObject may set CKA_TOKEN, CKA_PRIVATE, CKA_LABEL, CKA_ID and the one-way flags.
+    bool allowed = type == CKA_TOKEN || type == CKA_PRIVATE || type == CKA_LABEL || type == CKA_ID || type == CKA_MODIFIABLE ||
+                   type == CKA_DESTROYABLE || type == CKA_SENSITIVE || type == CKA_EXTRACTABLE;
+    if (!allowed) Fail(CKR_ATTRIBUTE_READ_ONLY, "C_CopyObject cannot change this attribute");
+    if (type == CKA_SENSITIVE && src->Flag(CKA_SENSITIVE) && !t.BoolOr(type, true)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_SENSITIVE cannot go back to false");
+    if (type == CKA_EXTRACTABLE && !src->Flag(CKA_EXTRACTABLE) && t.BoolOr(type, false)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_EXTRACTABLE cannot go back to true");
+    copy->attrs.Set(type, value);
+  }
+  return Store(s, std::move(copy));
+}
+
 void Token::DestroyObject(Session& s, CK_OBJECT_HANDLE h) {
   ObjectRef obj = Owned(h, CKR_OBJECT_HANDLE_INVALID, CKR_ACTION_PROHIBITED, "delete");
   if (!obj->attrs.BoolOr(CKA_DESTROYABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_DESTROYABLE is false");
@@ -492,7 +567,7 @@ void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) 
   if (!obj->attrs.BoolOr(CKA_MODIFIABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_MODIFIABLE is false");
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "changing a token object needs a read-write session");
   ValidateTemplate(t, obj->cls, obj->key_type, TemplateUse::kGenerate);
-  auto next = CopyObject(*obj);
+  auto next = hsm::CopyObject(*obj);
   for (const auto& [type, value] : t) {
     const ChangeRule* rule = nullptr;
     for (const ChangeRule& r : kChangeRules) rule = r.type == type ? &r : rule;
@@ -591,7 +666,7 @@ void Token::ShareKey(Session&, CK_OBJECT_HANDLE h, const std::string& raw, bool 
   if (share == (obj->shared_with.count(user) != 0)) {
     Fail(CKR_ARGUMENTS_BAD, "the key is " + std::string(share ? "already" : "not") + " shared with '" + user + "'");
   }
-  auto next = CopyObject(*obj);
+  auto next = hsm::CopyObject(*obj);
   if (share) {
     next->shared_with.insert(user);
   } else {

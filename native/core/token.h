@@ -61,6 +61,11 @@ class Token {
   void DeleteUser(const std::string& user);
   void ChangePassword(const std::string& user, ByteView password);
   std::vector<UserView> ListUsers() const;
+  // PKCS#11 token administration (§5.5): C_InitToken, C_InitPIN, C_SetPIN.
+  void InitToken(ByteView so_pin, std::size_t open_sessions);
+  void InitPin(ByteView pin);                                   // the SO sets the normal user's PIN
+  void SetPin(const std::string& user, ByteView old_pin, ByteView new_pin);
+  CK_OBJECT_HANDLE CopyObject(Session& s, CK_OBJECT_HANDLE h, const Template& t);
 
   // Objects (§5.7)
   CK_OBJECT_HANDLE CreateObject(Session& s, const Template& t);

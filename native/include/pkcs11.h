@@ -395,6 +395,206 @@ typedef struct CK_HKDF_PARAMS {
   CK_ULONG ulInfoLen;
 } CK_HKDF_PARAMS;
 
+/* ---- general types (v3.0 §3) ---- */
+typedef struct CK_VERSION {
+  CK_BYTE major;
+  CK_BYTE minor;
+} CK_VERSION;
+
+typedef struct CK_INFO {
+  CK_VERSION cryptokiVersion;
+  CK_UTF8CHAR manufacturerID[32];
+  CK_FLAGS flags;
+  CK_UTF8CHAR libraryDescription[32];
+  CK_VERSION libraryVersion;
+} CK_INFO;
+
+typedef struct CK_SLOT_INFO {
+  CK_UTF8CHAR slotDescription[64];
+  CK_UTF8CHAR manufacturerID[32];
+  CK_FLAGS flags;
+  CK_VERSION hardwareVersion;
+  CK_VERSION firmwareVersion;
+} CK_SLOT_INFO;
+
+typedef struct CK_TOKEN_INFO {
+  CK_UTF8CHAR label[32];
+  CK_UTF8CHAR manufacturerID[32];
+  CK_UTF8CHAR model[16];
+  CK_CHAR serialNumber[16];
+  CK_FLAGS flags;
+  CK_ULONG ulMaxSessionCount;
+  CK_ULONG ulSessionCount;
+  CK_ULONG ulMaxRwSessionCount;
+  CK_ULONG ulRwSessionCount;
+  CK_ULONG ulMaxPinLen;
+  CK_ULONG ulMinPinLen;
+  CK_ULONG ulTotalPublicMemory;
+  CK_ULONG ulFreePublicMemory;
+  CK_ULONG ulTotalPrivateMemory;
+  CK_ULONG ulFreePrivateMemory;
+  CK_VERSION hardwareVersion;
+  CK_VERSION firmwareVersion;
+  CK_CHAR utcTime[16];
+} CK_TOKEN_INFO;
+
+typedef struct CK_SESSION_INFO {
+  CK_SLOT_ID slotID;
+  CK_STATE state;
+  CK_FLAGS flags;
+  CK_ULONG ulDeviceError;
+} CK_SESSION_INFO;
+
+typedef struct CK_ATTRIBUTE {
+  CK_ATTRIBUTE_TYPE type;
+  CK_VOID_PTR pValue;
+  CK_ULONG ulValueLen;
+} CK_ATTRIBUTE;
+
+typedef struct CK_MECHANISM {
+  CK_MECHANISM_TYPE mechanism;
+  CK_VOID_PTR pParameter;
+  CK_ULONG ulParameterLen;
+} CK_MECHANISM;
+
+typedef struct CK_MECHANISM_INFO {
+  CK_ULONG ulMinKeySize;
+  CK_ULONG ulMaxKeySize;
+  CK_FLAGS flags;
+} CK_MECHANISM_INFO;
+
+typedef CK_ULONG CK_NOTIFICATION;
+typedef CK_RV (*CK_NOTIFY)(CK_SESSION_HANDLE hSession, CK_NOTIFICATION event, CK_VOID_PTR pApplication);
+typedef CK_RV (*CK_CREATEMUTEX)(CK_VOID_PTR* ppMutex);
+typedef CK_RV (*CK_DESTROYMUTEX)(CK_VOID_PTR pMutex);
+typedef CK_RV (*CK_LOCKMUTEX)(CK_VOID_PTR pMutex);
+typedef CK_RV (*CK_UNLOCKMUTEX)(CK_VOID_PTR pMutex);
+
+typedef struct CK_C_INITIALIZE_ARGS {
+  CK_CREATEMUTEX CreateMutex;
+  CK_DESTROYMUTEX DestroyMutex;
+  CK_LOCKMUTEX LockMutex;
+  CK_UNLOCKMUTEX UnlockMutex;
+  CK_FLAGS flags;
+  CK_VOID_PTR pReserved;
+} CK_C_INITIALIZE_ARGS;
+
+/* initialize flags, slot and token flags, user types, session states */
+#define CKF_LIBRARY_CANT_CREATE_OS_THREADS 0x00000001UL
+#define CKF_OS_LOCKING_OK 0x00000002UL
+#define CKF_TOKEN_PRESENT 0x00000001UL
+#define CKF_REMOVABLE_DEVICE 0x00000002UL
+#define CKF_HW_SLOT 0x00000004UL
+#define CKF_RNG 0x00000001UL
+#define CKF_WRITE_PROTECTED 0x00000002UL
+#define CKF_LOGIN_REQUIRED 0x00000004UL
+#define CKF_USER_PIN_INITIALIZED 0x00000008UL
+#define CKF_RESTORE_KEY_NOT_NEEDED 0x00000020UL
+#define CKF_CLOCK_ON_TOKEN 0x00000040UL
+#define CKF_TOKEN_INITIALIZED 0x00000400UL
+#define CKU_SO 0UL
+#define CKU_USER 1UL
+#define CKU_CONTEXT_SPECIFIC 2UL
+#define CKS_RO_PUBLIC_SESSION 0UL
+#define CKS_RO_USER_FUNCTIONS 1UL
+#define CKS_RW_PUBLIC_SESSION 2UL
+#define CKS_RW_USER_FUNCTIONS 3UL
+#define CKS_RW_SO_FUNCTIONS 4UL
+
+/* ---- the function list (v2.40 §5.2 order) and the 3.0 interface ---- */
+typedef struct CK_FUNCTION_LIST CK_FUNCTION_LIST;
+typedef CK_FUNCTION_LIST* CK_FUNCTION_LIST_PTR;
+typedef CK_FUNCTION_LIST_PTR* CK_FUNCTION_LIST_PTR_PTR;
+
+#define SEALHSM_P11_FUNCTIONS_V2(X)                                                                                    \
+  X(C_Initialize, (CK_VOID_PTR pInitArgs))                                                                               \
+  X(C_Finalize, (CK_VOID_PTR pReserved))                                                                                 \
+  X(C_GetInfo, (CK_INFO * pInfo))                                                                                        \
+  X(C_GetFunctionList, (CK_FUNCTION_LIST_PTR_PTR ppFunctionList))                                                        \
+  X(C_GetSlotList, (CK_BBOOL tokenPresent, CK_SLOT_ID * pSlotList, CK_ULONG_PTR pulCount))                              \
+  X(C_GetSlotInfo, (CK_SLOT_ID slotID, CK_SLOT_INFO * pInfo))                                                            \
+  X(C_GetTokenInfo, (CK_SLOT_ID slotID, CK_TOKEN_INFO * pInfo))                                                          \
+  X(C_GetMechanismList, (CK_SLOT_ID slotID, CK_MECHANISM_TYPE * pMechanismList, CK_ULONG_PTR pulCount))                  \
+  X(C_GetMechanismInfo, (CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO * pInfo))                          \
+  X(C_InitToken, (CK_SLOT_ID slotID, CK_UTF8CHAR * pPin, CK_ULONG ulPinLen, CK_UTF8CHAR * pLabel))                       \
+  X(C_InitPIN, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR * pPin, CK_ULONG ulPinLen))                                      \
+  X(C_SetPIN, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR * pOldPin, CK_ULONG ulOldLen, CK_UTF8CHAR * pNewPin, CK_ULONG ulNewLen)) \
+  X(C_OpenSession, (CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify, CK_SESSION_HANDLE * phSession)) \
+  X(C_CloseSession, (CK_SESSION_HANDLE hSession))                                                                        \
+  X(C_CloseAllSessions, (CK_SLOT_ID slotID))                                                                             \
+  X(C_GetSessionInfo, (CK_SESSION_HANDLE hSession, CK_SESSION_INFO * pInfo))                                             \
+  X(C_GetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState, CK_ULONG_PTR pulOperationStateLen))  \
+  X(C_SetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState, CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey, CK_OBJECT_HANDLE hAuthenticationKey)) \
+  X(C_Login, (CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR * pPin, CK_ULONG ulPinLen))                \
+  X(C_Logout, (CK_SESSION_HANDLE hSession))                                                                              \
+  X(C_CreateObject, (CK_SESSION_HANDLE hSession, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE * phObject)) \
+  X(C_CopyObject, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE * phNewObject)) \
+  X(C_DestroyObject, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject))                                             \
+  X(C_GetObjectSize, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize))                       \
+  X(C_GetAttributeValue, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount)) \
+  X(C_SetAttributeValue, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount)) \
+  X(C_FindObjectsInit, (CK_SESSION_HANDLE hSession, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount))                         \
+  X(C_FindObjects, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE * phObject, CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)) \
+  X(C_FindObjectsFinal, (CK_SESSION_HANDLE hSession))                                                                    \
+  X(C_EncryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                       \
+  X(C_Encrypt, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen)) \
+  X(C_EncryptUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)) \
+  X(C_EncryptFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart, CK_ULONG_PTR pulLastEncryptedPartLen))  \
+  X(C_DecryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                       \
+  X(C_Decrypt, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)) \
+  X(C_DecryptUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)) \
+  X(C_DecryptFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen))                   \
+  X(C_DigestInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism))                                               \
+  X(C_Digest, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)) \
+  X(C_DigestUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen))                                 \
+  X(C_DigestKey, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey))                                                    \
+  X(C_DigestFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen))                        \
+  X(C_SignInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                          \
+  X(C_Sign, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)) \
+  X(C_SignUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen))                                   \
+  X(C_SignFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen))                     \
+  X(C_SignRecoverInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                   \
+  X(C_SignRecover, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)) \
+  X(C_VerifyInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                        \
+  X(C_Verify, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)) \
+  X(C_VerifyUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen))                                 \
+  X(C_VerifyFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen))                        \
+  X(C_VerifyRecoverInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                 \
+  X(C_VerifyRecover, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)) \
+  X(C_DigestEncryptUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)) \
+  X(C_DecryptDigestUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)) \
+  X(C_SignEncryptUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)) \
+  X(C_DecryptVerifyUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)) \
+  X(C_GenerateKey, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_ATTRIBUTE * pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE * phKey)) \
+  X(C_GenerateKeyPair, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_ATTRIBUTE * pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount, CK_ATTRIBUTE * pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount, CK_OBJECT_HANDLE * phPublicKey, CK_OBJECT_HANDLE * phPrivateKey)) \
+  X(C_WrapKey, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hWrappingKey, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen)) \
+  X(C_UnwrapKey, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE * pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE * phKey)) \
+  X(C_DeriveKey, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE * pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE * phKey)) \
+  X(C_SeedRandom, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen))                                   \
+  X(C_GenerateRandom, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen))                        \
+  X(C_GetFunctionStatus, (CK_SESSION_HANDLE hSession))                                                                   \
+  X(C_CancelFunction, (CK_SESSION_HANDLE hSession))                                                                      \
+  X(C_WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID * pSlot, CK_VOID_PTR pReserved))
+
+#define SEALHSM_P11_DECLARE_POINTER(name, args) CK_RV(*name) args;
+
+struct CK_FUNCTION_LIST {
+  CK_VERSION version;
+  SEALHSM_P11_FUNCTIONS_V2(SEALHSM_P11_DECLARE_POINTER)
+};
+
+typedef struct CK_INTERFACE {
+  CK_CHAR* pInterfaceName;
+  CK_VOID_PTR pFunctionList;
+  CK_FLAGS flags;
+} CK_INTERFACE;
+
+/* Prototypes, from the same list. */
+#define SEALHSM_P11_DECLARE_FUNCTION(name, args) CK_RV name args;
+SEALHSM_P11_FUNCTIONS_V2(SEALHSM_P11_DECLARE_FUNCTION)
+CK_RV C_GetInterfaceList(CK_INTERFACE* pInterfacesList, CK_ULONG_PTR pulCount);
+CK_RV C_GetInterface(CK_UTF8CHAR* pInterfaceName, CK_VERSION* pVersion, CK_INTERFACE** ppInterface, CK_FLAGS flags);
+
 #ifdef __cplusplus
 }
 #endif

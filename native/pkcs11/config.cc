@@ -1,0 +1,103 @@
+// native/pkcs11/config.cc
+//
+// Which tokens the module shows as slots. SEALHSM_PKCS11_CONF names a small text file:
+//
+//   # one slot per line, in slot order
+//   slot /var/lib/sealhsm/app   profile=pkcs11 label=app create=true unseal=/etc/sealhsm/app.key
+//   slot memory                 profile=cloudhsm label=scratch
+//
+// `memory` is a token that lives as long as the module is initialized. Without the variable the
+// module shows one memory token with the pkcs11 profile. Errors name the file and line.
+#include <fstream>
+#include <sstream>
+
+#include "config.h"
+#include "door.h"
+#include "store/token_store.h"
+
+namespace hsm::p11 {
+
+namespace {
+
+[[noreturn]] void Bad(const std::string& where, const std::string& what) {
+  Log(where + ": " + what);
+  Fail(CKR_GENERAL_ERROR, where + ": " + what);
+}
+
+SecureBytes ReadKeyFile(const std::string& where, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Bad(where, "cannot read unseal key file " + path);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r' || raw.back() == ' ')) raw.pop_back();
+  Bytes key;
+  if (raw.size() == 64) {
+    for (std::size_t i = 0; i < 64; i += 2) key.push_back(static_cast<uint8_t>(std::stoi(raw.substr(i, 2), nullptr, 16)));
+  } else {
+    key.assign(raw.begin(), raw.end());
+  }
+  if (key.size() != 32) Bad(where, "an unseal key is 32 bytes or 64 hex characters");
+  SecureBytes out(ByteView{key});
+  WipeMemory(raw.data(), raw.size());
+  return out;
+}
+
+}  // namespace
+
+std::vector<SlotConfig> LoadConfig() {
+  const char* path = std::getenv("SEALHSM_PKCS11_CONF");
+  if (path == nullptr || *path == '\0') {
+    std::vector<SlotConfig> one(1);  // a single memory token with the pkcs11 profile
+    one[0].dir = "memory";
+    return one;
+  }
+  std::ifstream in(path);
+  if (!in) Bad(path, "cannot open the configuration file (SEALHSM_PKCS11_CONF)");
+  std::vector<SlotConfig> slots;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::string where = std::string(path) + ":" + std::to_string(n);
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string verb;
+    if (!(words >> verb)) continue;
+    if (verb != "slot") Bad(where, "unknown directive '" + verb + "' (expected 'slot')");
+    SlotConfig c;
+    if (!(words >> c.dir)) Bad(where, "'slot' needs a token directory or 'memory'");
+    std::string opt;
+    while (words >> opt) {
+      auto eq = opt.find('=');
+      if (eq == std::string::npos) Bad(where, "option '" + opt + "' must be name=value");
+      std::string k = opt.substr(0, eq), v = opt.substr(eq + 1);
+      if (k == "profile") {
+        try {
+          (void)ProfileByName(v);
+        } catch (const Error& e) {
+          Bad(where, e.what());
+        }
+        c.profile = v;
+      } else if (k == "label") {
+        c.label = v;
+      } else if (k == "create") {
+        c.create = v == "true";
+      } else if (k == "unseal") {
+        c.unseal = ReadKeyFile(where, v);
+      } else {
+        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal)");
+      }
+    }
+    slots.push_back(std::move(c));
+  }
+  if (slots.empty()) Bad(path, "no 'slot' lines");
+  return slots;
+}
+
+std::shared_ptr<Token> MakeToken(SlotConfig& c) {
+  if (c.dir == "memory") return std::make_shared<Token>(ProfileByName(c.profile), c.label);
+  auto store = TokenStore::Open(c.dir, c.create, c.profile, c.label);
+  std::optional<SecureBytes> key;
+  if (c.unseal) key = c.unseal->CloneSecret();
+  return std::make_shared<Token>(ProfileByName(store->profile()), std::move(store), std::move(key));
+}
+
+}  // namespace hsm::p11

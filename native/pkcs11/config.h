@@ -1,0 +1,24 @@
+// native/pkcs11/config.h — the module's slot configuration (see config.cc for the file format).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "token.h"
+
+namespace hsm::p11 {
+
+struct SlotConfig {
+  std::string dir;  // a token directory, or "memory"
+  std::string profile = "pkcs11";
+  std::string label = "sealhsm";
+  bool create = false;
+  std::optional<SecureBytes> unseal;
+};
+
+std::vector<SlotConfig> LoadConfig();  // CKR_GENERAL_ERROR (logged) when the file is wrong
+std::shared_ptr<Token> MakeToken(SlotConfig& c);
+
+}  // namespace hsm::p11

@@ -1,0 +1,182 @@
+// native/pkcs11/crypto.cc
+// PKCS#11 §5.8–5.13: encrypt, decrypt, digest, sign, verify — single-part and multi-part, with the
+// size-query protocol. A generated GCM IV is written back into CK_GCM_PARAMS.pIv at init.
+#include <cstring>
+
+#include "door.h"
+#include "entry.h"
+
+using namespace hsm;
+using namespace hsm::p11;
+
+namespace {
+
+void WriteBackIv(CK_MECHANISM* m, const Bytes& iv) {
+  if (iv.empty() || m->mechanism != CKM_AES_GCM || m->pParameter == nullptr || m->ulParameterLen != sizeof(CK_GCM_PARAMS)) return;
+  auto* g = static_cast<CK_GCM_PARAMS*>(m->pParameter);
+  if (g->pIv != nullptr && g->ulIvLen == iv.size()) std::memcpy(g->pIv, iv.data(), iv.size());
+}
+
+CK_RV CipherInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE key, bool encrypt) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    DropPending(h);
+    Bytes iv;
+    b.token->CipherInit(*b.session, encrypt, ToMechanism(m), key, &iv);
+    WriteBackIv(m, iv);
+    return CKR_OK;
+  });
+}
+
+CK_RV CipherSingle(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
+  return Guard([&]() -> CK_RV {
+    Pending kind = encrypt ? Pending::kEncrypt : Pending::kDecrypt;
+    Bytes result;
+    if (!TakePending(h, kind, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->CipherSingle(*b.session, encrypt, In(in, in_len));
+    }
+    return Emit(h, kind, std::move(result), out, out_len);
+  });
+}
+
+CK_RV CipherUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
+  return Guard([&]() -> CK_RV {
+    Pending kind = encrypt ? Pending::kEncryptUpdate : Pending::kDecryptUpdate;
+    Bytes result;
+    if (!TakePending(h, kind, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->CipherUpdate(*b.session, encrypt, In(in, in_len));
+    }
+    return Emit(h, kind, std::move(result), out, out_len);
+  });
+}
+
+CK_RV CipherFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
+  return Guard([&]() -> CK_RV {
+    Pending kind = encrypt ? Pending::kEncryptFinal : Pending::kDecryptFinal;
+    Bytes result;
+    if (!TakePending(h, kind, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->CipherFinal(*b.session, encrypt);
+    }
+    return Emit(h, kind, std::move(result), out, out_len);
+  });
+}
+
+CK_RV SignInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE key, bool sign) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    DropPending(h);
+    b.token->SignInit(*b.session, sign, ToMechanism(m), key);
+    return CKR_OK;
+  });
+}
+
+CK_RV SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, bool sign) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    b.token->SignUpdate(*b.session, sign, In(in, in_len));
+    return CKR_OK;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+SEALHSM_EXPORT CK_RV C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE k) { return CipherInit(h, m, k, true); }
+SEALHSM_EXPORT CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE k) { return CipherInit(h, m, k, false); }
+SEALHSM_EXPORT CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherSingle(h, d, n, o, on, true); }
+SEALHSM_EXPORT CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherSingle(h, d, n, o, on, false); }
+SEALHSM_EXPORT CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherUpdate(h, d, n, o, on, true); }
+SEALHSM_EXPORT CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherUpdate(h, d, n, o, on, false); }
+SEALHSM_EXPORT CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherFinal(h, o, on, true); }
+SEALHSM_EXPORT CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) { return CipherFinal(h, o, on, false); }
+
+SEALHSM_EXPORT CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM* m) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    DropPending(h);
+    b.token->DigestInit(*b.session, ToMechanism(m));
+    return CKR_OK;
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) {
+  return Guard([&]() -> CK_RV {
+    Bytes result;
+    if (!TakePending(h, Pending::kDigest, &result)) {
+      Bound b = Resolve(h);
+      b.token->DigestUpdate(*b.session, In(d, n));
+      result = b.token->DigestFinal(*b.session);
+    }
+    return Emit(h, Pending::kDigest, std::move(result), o, on);
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    b.token->DigestUpdate(*b.session, In(d, n));
+    return CKR_OK;
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) {
+  return Guard([&]() -> CK_RV {
+    Bytes result;
+    if (!TakePending(h, Pending::kDigestFinal, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->DigestFinal(*b.session);
+    }
+    return Emit(h, Pending::kDigestFinal, std::move(result), o, on);
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE k) { return SignInit(h, m, k, true); }
+SEALHSM_EXPORT CK_RV C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE k) { return SignInit(h, m, k, false); }
+SEALHSM_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return SignUpdate(h, d, n, true); }
+SEALHSM_EXPORT CK_RV C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return SignUpdate(h, d, n, false); }
+
+SEALHSM_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) {
+  return Guard([&]() -> CK_RV {
+    Bytes result;
+    if (!TakePending(h, Pending::kSign, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->SignSingle(*b.session, In(d, n));
+    }
+    return Emit(h, Pending::kSign, std::move(result), o, on);
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) {
+  return Guard([&]() -> CK_RV {
+    Bytes result;
+    if (!TakePending(h, Pending::kSignFinal, &result)) {
+      Bound b = Resolve(h);
+      result = b.token->SignFinal(*b.session);
+    }
+    return Emit(h, Pending::kSignFinal, std::move(result), o, on);
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR sig, CK_ULONG sig_len) {
+  return Guard([&]() -> CK_RV {
+    Need(sig);
+    Bound b = Resolve(h);
+    b.token->VerifySingle(*b.session, In(d, n), In(sig, sig_len));
+    return CKR_OK;
+  });
+}
+
+SEALHSM_EXPORT CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sig_len) {
+  return Guard([&]() -> CK_RV {
+    Need(sig);
+    Bound b = Resolve(h);
+    b.token->VerifyFinal(*b.session, In(sig, sig_len));
+    return CKR_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,41 @@
+// native/pkcs11/door.h
+//
+// The C ABI door's shared pieces (PKCS#11 v2.40 / v3.0 §5): the guard every C_* function runs in
+// (initialized? same process? no exception crosses), the size-query protocol, and the marshalling
+// of CK_ATTRIBUTE / CK_MECHANISM into core types. No policy and no crypto here.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "library.h"
+
+namespace hsm::p11 {
+
+// Runs `f` if the library is initialized in this process; maps core errors to their CKR_* value.
+CK_RV Guard(const std::function<CK_RV()>& f);
+CK_RV GuardNoInit(const std::function<CK_RV()>& f);  // for C_Initialize / C_GetFunctionList
+
+bool Initialized();
+void SetInitialized(bool on);
+void Log(const std::string& line);  // the configured log (stderr by default); never secrets
+
+Bound Resolve(CK_SESSION_HANDLE h);
+
+// Size-query protocol: writes `out` or reports its length. With a NULL buffer → the length and
+// CKR_OK; with a short buffer → the length and CKR_BUFFER_TOO_SMALL. In both cases the result is
+// kept for the caller's next call (`kind` names the operation), so the operation is not redone.
+enum class Pending { kEncrypt, kDecrypt, kSign, kDigest, kWrap, kEncryptUpdate, kDecryptUpdate, kEncryptFinal, kDecryptFinal, kDigestFinal, kSignFinal };
+bool TakePending(CK_SESSION_HANDLE s, Pending kind, Bytes* out);
+void DropPending(CK_SESSION_HANDLE s);
+CK_RV Emit(CK_SESSION_HANDLE s, Pending kind, Bytes out, CK_BYTE_PTR buf, CK_ULONG_PTR len);
+
+Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n);
+MechParams ToMechanism(const CK_MECHANISM* m);
+ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0
+void Need(const void* p);                    // CKR_ARGUMENTS_BAD for NULL
+
+// Fixed-width, blank-padded PKCS#11 text fields.
+void Pad(CK_UTF8CHAR* dst, std::size_t width, const std::string& text);
+
+}  // namespace hsm::p11
