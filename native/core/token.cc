@@ -988,6 +988,17 @@ void Token::VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_han
   op->Verify(sig);
 }
 
+void Token::EndOperation(Session& s, OpKind kind) {
+  std::lock_guard lock(s.mu);
+  switch (kind) {
+    case OpKind::kEncrypt: s.encrypt.reset(); break;
+    case OpKind::kDecrypt: s.decrypt.reset(); break;
+    case OpKind::kSign: s.sign.reset(); break;
+    case OpKind::kVerify: s.verify.reset(); break;
+    case OpKind::kDigest: s.digest.reset(); break;
+  }
+}
+
 // ---------------------------------------------------------------- digest
 
 void Token::DigestInit(Session& s, const MechParams& m) {

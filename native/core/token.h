@@ -29,6 +29,8 @@ struct AttributeValue {
   Bytes value;
 };
 
+enum class OpKind { kEncrypt, kDecrypt, kSign, kVerify, kDigest };
+
 struct LoginState {
   std::string user;
   Role role;
@@ -111,6 +113,9 @@ class Token {
   void DigestUpdate(Session& s, ByteView in);
   Bytes DigestFinal(Session& s);
   Bytes DigestOnce(Session& s, const MechParams& m, ByteView in);
+
+  // Ends an active operation of a kind (a C_* call that fails its argument checks still ends it).
+  void EndOperation(Session& s, OpKind kind);
 
   // Session objects die with the session that created them.
   void DropSessionObjects(CK_SESSION_HANDLE h);

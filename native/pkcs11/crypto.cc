@@ -11,6 +11,23 @@ using namespace hsm::p11;
 
 namespace {
 
+// A single-part call ends its operation even when its arguments are refused (§5.8–5.13).
+template <typename F>
+auto Ending(CK_SESSION_HANDLE h, OpKind kind, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.rv() == CKR_ARGUMENTS_BAD) {
+      try {
+        Bound b = Resolve(h);
+        b.token->EndOperation(*b.session, kind);
+      } catch (const Error&) {
+      }
+    }
+    throw;
+  }
+}
+
 void WriteBackIv(CK_MECHANISM* m, const Bytes& iv) {
   if (iv.empty() || m->mechanism != CKM_AES_GCM || m->pParameter == nullptr || m->ulParameterLen != sizeof(CK_GCM_PARAMS)) return;
   auto* g = static_cast<CK_GCM_PARAMS*>(m->pParameter);
@@ -33,8 +50,10 @@ CK_RV CipherSingle(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE
     Pending kind = encrypt ? Pending::kEncrypt : Pending::kDecrypt;
     Bytes result;
     if (!TakePending(h, kind, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->CipherSingle(*b.session, encrypt, In(in, in_len));
+      result = Ending(h, encrypt ? OpKind::kEncrypt : OpKind::kDecrypt, [&] {
+        Bound b = Resolve(h);
+        return b.token->CipherSingle(*b.session, encrypt, In(in, in_len));
+      });
     }
     return Emit(h, kind, std::move(result), out, out_len);
   });
@@ -107,9 +126,11 @@ SEALHSM_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK
   return Guard([&]() -> CK_RV {
     Bytes result;
     if (!TakePending(h, Pending::kDigest, &result)) {
-      Bound b = Resolve(h);
-      b.token->DigestUpdate(*b.session, In(d, n));
-      result = b.token->DigestFinal(*b.session);
+      result = Ending(h, OpKind::kDigest, [&] {
+        Bound b = Resolve(h);
+        b.token->DigestUpdate(*b.session, In(d, n));
+        return b.token->DigestFinal(*b.session);
+      });
     }
     return Emit(h, Pending::kDigest, std::move(result), o, on);
   });
@@ -143,8 +164,10 @@ SEALHSM_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_B
   return Guard([&]() -> CK_RV {
     Bytes result;
     if (!TakePending(h, Pending::kSign, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->SignSingle(*b.session, In(d, n));
+      result = Ending(h, OpKind::kSign, [&] {
+        Bound b = Resolve(h);
+        return b.token->SignSingle(*b.session, In(d, n));
+      });
     }
     return Emit(h, Pending::kSign, std::move(result), o, on);
   });
@@ -163,16 +186,16 @@ SEALHSM_EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PT
 
 SEALHSM_EXPORT CK_RV C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR sig, CK_ULONG sig_len) {
   return Guard([&]() -> CK_RV {
-    Need(sig);
-    Bound b = Resolve(h);
-    b.token->VerifySingle(*b.session, In(d, n), In(sig, sig_len));
-    return CKR_OK;
+    return Ending(h, OpKind::kVerify, [&] {
+      Bound b = Resolve(h);
+      b.token->VerifySingle(*b.session, In(d, n), In(sig, sig_len));  // an empty signature is a length error, not NULL
+      return CKR_OK;
+    });
   });
 }
 
 SEALHSM_EXPORT CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sig_len) {
   return Guard([&]() -> CK_RV {
-    Need(sig);
     Bound b = Resolve(h);
     b.token->VerifyFinal(*b.session, In(sig, sig_len));
     return CKR_OK;
