@@ -1,0 +1,23 @@
+// test/pkcs11_abi.test.ts — builds test/c/abi_test.c with the system C compiler and runs it against
+// sealhsm-pkcs11.so: the ABI contract a C caller relies on (see the C file for the list).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+import { MODULE, configure } from './helpers/module.js';
+
+it('the PKCS#11 ABI contract holds from C', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { conf, base } = configure(['slot memory profile=pkcs11 label=abi']);
+  const exe = join(base, 'abi_test');
+  execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', `-I${root}native/include`, `${root}test/c/abi_test.c`, '-o', exe, '-ldl', '-lpthread']);
+  let out: string;
+  try {
+    out = execFileSync(exe, [MODULE], { encoding: 'utf8', env: { ...process.env, SEALHSM_PKCS11_CONF: conf } });
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout);
+  }
+  expect(out.split('\n').filter((l) => l.startsWith('not ok'))).toEqual([]);
+  expect(out).toMatch(/^(\d+) passed, 0 failed$/m);
+});
