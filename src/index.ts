@@ -43,3 +43,6 @@ export type {
   AesCtrOptions, AesGcmOptions, AesIvOptions, CloudHsmAesGcmOptions, EncryptMechanism, HashName, MacGeneralOptions,
   OaepOptions, PssOptions, RsaAesWrapOptions, SignMechanism, SimpleCipherMechanism, SimpleSignMechanism, WrapMechanism,
 } from './client/mechanisms.js';
+
+// The PKCS#11 module built with this package.
+export { pkcs11Config, pkcs11ModulePath, type Pkcs11SlotOptions } from './pkcs11/module.js';

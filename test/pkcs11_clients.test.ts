@@ -134,3 +134,20 @@ describe('node-webcrypto-p11 with pkijs', () => {
     }
   });
 });
+
+describe('configuration', () => {
+  it('the helper prints the module path and a configuration that works', async () => {
+    const { pkcs11Config, pkcs11ModulePath } = await import('../src/index.js');
+    expect(pkcs11ModulePath()).toBe(MODULE);
+    writeFileSync(file('helper.conf'), pkcs11Config([{ dir: file('helper-token'), profile: 'pkcs11', label: 'helper', create: true }]));
+    const out = spawnSync('pkcs11-tool', ['--module', MODULE, '--list-slots'], { encoding: 'utf8', env: { ...env, SEALHSM_PKCS11_CONF: file('helper.conf') } });
+    expect(out.stdout).toContain("sealhsm pkcs11 token 'helper'");
+  });
+
+  it('a wrong configuration fails C_Initialize with a message naming the file and line', () => {
+    writeFileSync(file('bad.conf'), '# fine\nslot memory profile=pkcs11\nslot memory profile=softhsm\n');
+    const out = spawnSync('pkcs11-tool', ['--module', MODULE, '--list-slots'], { encoding: 'utf8', env: { ...env, SEALHSM_PKCS11_CONF: file('bad.conf') } });
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toContain(`sealhsm-pkcs11: ${file('bad.conf')}:3: unknown profile 'softhsm'`);
+  });
+});

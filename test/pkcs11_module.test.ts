@@ -150,6 +150,30 @@ describe('a cloudhsm-profile token through the module', () => {
   });
 });
 
+describe('a pkcs11-profile token through the module: the standard extras', () => {
+  it('C_SetAttributeValue, C_CopyObject, C_GetObjectSize, C_SeedRandom, C_SetPIN and read-only sessions', () => {
+    const s = p11.C_OpenSession(wycheproofSlot, RW); // the wycheproof slot's normal user is logged in
+    const key = p11.C_GenerateKey(s, { mechanism: CKM.AES_KEY_GEN }, attrs([[CKA.VALUE_LEN, 16], [CKA.LABEL, 'before'], [CKA.EXTRACTABLE, true]]));
+    p11.C_SetAttributeValue(s, key, attrs([[CKA.LABEL, 'after']]));
+    expect(p11.C_GetAttributeValue(s, key, [{ type: CKA.LABEL }])[0]!.value!.toString()).toBe('after');
+    expect(ckr(catching(() => p11.C_SetAttributeValue(s, key, attrs([[CKA.SENSITIVE, false]]))))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    const copy = p11.C_CopyObject(s, key, attrs([[CKA.LABEL, 'copy'], [CKA.EXTRACTABLE, false]]));
+    expect(p11.C_GetAttributeValue(s, copy, [{ type: CKA.LABEL }, { type: CKA.CHECK_VALUE }]).map((a) => a.value!.toString('hex')))
+      .toEqual([Buffer.from('copy').toString('hex'), p11.C_GetAttributeValue(s, key, [{ type: CKA.CHECK_VALUE }])[0]!.value!.toString('hex')]);
+    expect(ckr(catching(() => p11.C_CopyObject(s, copy, attrs([[CKA.EXTRACTABLE, true]]))))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(typeof p11.C_GetObjectSize(s, key)).toBe('number');
+    p11.C_SeedRandom(s, Buffer.from('extra entropy, mixed in'));
+    expect(p11.C_GenerateRandom(s, Buffer.alloc(16)).length).toBe(16);
+    p11.C_SetPIN(s, 'user-pin-0', 'user-pin-1');
+    p11.C_Logout(s);
+    expect(ckr(catching(() => p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0')))).toBe('CKR_PIN_INCORRECT');
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-1');
+    const ro = p11.C_OpenSession(wycheproofSlot, pkcs11js.CKF_SERIAL_SESSION);
+    expect(ckr(catching(() => p11.C_GenerateKey(ro, { mechanism: CKM.AES_KEY_GEN }, attrs([[CKA.VALUE_LEN, 16], [CKA.TOKEN, true]]))))).toBe('CKR_SESSION_READ_ONLY');
+    p11.C_CloseSession(ro);
+  });
+});
+
 describe('one token, two doors', () => {
   it('a key made through the module is used by the Node client on the same directory, and the reverse, at the same time', async () => {
     const s = p11.C_OpenSession(sharedSlot, RW);
