@@ -5,11 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
+import { SealHsm } from '../src/index.js';
 import { MODULE, configure } from './helpers/module.js';
 
-it('the PKCS#11 ABI contract holds from C', () => {
+it('the PKCS#11 ABI contract holds from C', async () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const { conf, base } = configure(['slot memory profile=pkcs11 label=abi']);
+  const { conf, base } = configure(['slot memory profile=pkcs11 label=abi', 'slot $BASE/cloud profile=cloudhsm label=cloud']);
+  const hsm = await SealHsm.open({ dir: join(base, 'cloud'), create: true });
+  await hsm.activate('admin-password');
+  await hsm.login('admin', 'admin-password');
+  await hsm.users.create('cu1', 'cu1-password');
+  hsm.close();
   const exe = join(base, 'abi_test');
   execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', `-I${root}native/include`, `${root}test/c/abi_test.c`, '-o', exe, '-ldl', '-lpthread']);
   let out: string;

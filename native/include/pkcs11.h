@@ -222,6 +222,7 @@ typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
 #define CKF_WRAP 0x00020000UL
 #define CKF_UNWRAP 0x00040000UL
 #define CKF_DERIVE 0x00080000UL
+#define CKF_FIND_OBJECTS 0x00000040UL /* C_SessionCancel */
 #define CKF_EC_F_P 0x00100000UL
 #define CKF_EC_NAMEDCURVE 0x00800000UL
 #define CKF_EC_UNCOMPRESS 0x01000000UL
@@ -576,6 +577,33 @@ typedef CK_FUNCTION_LIST_PTR* CK_FUNCTION_LIST_PTR_PTR;
   X(C_CancelFunction, (CK_SESSION_HANDLE hSession))                                                                      \
   X(C_WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID * pSlot, CK_VOID_PTR pReserved))
 
+/* The functions PKCS#11 3.0 appends to the list (v3.0 §5.2, in order). */
+#define SEALHSM_P11_FUNCTIONS_V3(X)                                                                                    \
+  X(C_GetInterfaceList, (struct CK_INTERFACE * pInterfacesList, CK_ULONG_PTR pulCount))                                  \
+  X(C_GetInterface, (CK_UTF8CHAR * pInterfaceName, CK_VERSION * pVersion, struct CK_INTERFACE * *ppInterface, CK_FLAGS flags)) \
+  X(C_LoginUser, (CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR * pPin, CK_ULONG ulPinLen, CK_UTF8CHAR * pUsername, CK_ULONG ulUsernameLen)) \
+  X(C_SessionCancel, (CK_SESSION_HANDLE hSession, CK_FLAGS flags))                                                        \
+  X(C_MessageEncryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                \
+  X(C_EncryptMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext, CK_ULONG ulPlaintextLen, CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen)) \
+  X(C_EncryptMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen)) \
+  X(C_EncryptMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pPlaintextPart, CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart, CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags)) \
+  X(C_MessageEncryptFinal, (CK_SESSION_HANDLE hSession))                                                                  \
+  X(C_MessageDecryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                \
+  X(C_DecryptMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext, CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext, CK_ULONG_PTR pulPlaintextLen)) \
+  X(C_DecryptMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen)) \
+  X(C_DecryptMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pCiphertextPart, CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart, CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags)) \
+  X(C_MessageDecryptFinal, (CK_SESSION_HANDLE hSession))                                                                  \
+  X(C_MessageSignInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                   \
+  X(C_SignMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)) \
+  X(C_SignMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen))                   \
+  X(C_SignMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)) \
+  X(C_MessageSignFinal, (CK_SESSION_HANDLE hSession))                                                                     \
+  X(C_MessageVerifyInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM * pMechanism, CK_OBJECT_HANDLE hKey))                 \
+  X(C_VerifyMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)) \
+  X(C_VerifyMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen))                 \
+  X(C_VerifyMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)) \
+  X(C_MessageVerifyFinal, (CK_SESSION_HANDLE hSession))
+
 #define SEALHSM_P11_DECLARE_POINTER(name, args) CK_RV(*name) args;
 
 struct CK_FUNCTION_LIST {
@@ -589,11 +617,16 @@ typedef struct CK_INTERFACE {
   CK_FLAGS flags;
 } CK_INTERFACE;
 
-/* Prototypes, from the same list. */
+typedef struct CK_FUNCTION_LIST_3_0 {
+  CK_VERSION version;
+  SEALHSM_P11_FUNCTIONS_V2(SEALHSM_P11_DECLARE_POINTER)
+  SEALHSM_P11_FUNCTIONS_V3(SEALHSM_P11_DECLARE_POINTER)
+} CK_FUNCTION_LIST_3_0;
+
+/* Prototypes, from the same lists. */
 #define SEALHSM_P11_DECLARE_FUNCTION(name, args) CK_RV name args;
 SEALHSM_P11_FUNCTIONS_V2(SEALHSM_P11_DECLARE_FUNCTION)
-CK_RV C_GetInterfaceList(CK_INTERFACE* pInterfacesList, CK_ULONG_PTR pulCount);
-CK_RV C_GetInterface(CK_UTF8CHAR* pInterfaceName, CK_VERSION* pVersion, CK_INTERFACE** ppInterface, CK_FLAGS flags);
+SEALHSM_P11_FUNCTIONS_V3(SEALHSM_P11_DECLARE_FUNCTION)
 
 #ifdef __cplusplus
 }

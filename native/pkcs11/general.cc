@@ -318,6 +318,46 @@ SEALHSM_EXPORT CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, 
   });
 }
 
+// PKCS#11 3.0 §5.6: a login that names the user — CloudHSM's crypto users and admins by name.
+SEALHSM_EXPORT CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR* pPin, CK_ULONG ulPinLen,
+                                 CK_UTF8CHAR* pUsername, CK_ULONG ulUsernameLen) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(hSession);
+    Need(pUsername);
+    Need(pPin);
+    std::string name(reinterpret_cast<const char*>(pUsername), ulUsernameLen);
+    if (b.token->profile().only_crypto_user != nullptr) {
+      std::string expected = userType == CKU_SO ? b.token->profile().admin_name : b.token->profile().only_crypto_user;
+      if (name != expected) return CKR_USER_TYPE_INVALID;
+      return C_Login(hSession, userType, pPin, ulPinLen);
+    }
+    std::string pin = name + ":" + std::string(reinterpret_cast<const char*>(pPin), ulPinLen);
+    CK_RV rv = C_Login(hSession, userType, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
+    WipeMemory(pin.data(), pin.size());
+    return rv;
+  });
+}
+
+// PKCS#11 3.0 §5.6: ends the session's active operations named by the flags (CKF_ENCRYPT, ...).
+SEALHSM_EXPORT CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(hSession);
+    const std::pair<CK_FLAGS, OpKind> kinds[] = {{CKF_ENCRYPT, OpKind::kEncrypt}, {CKF_DECRYPT, OpKind::kDecrypt}, {CKF_SIGN, OpKind::kSign},
+                                                 {CKF_VERIFY, OpKind::kVerify}, {CKF_DIGEST, OpKind::kDigest}};
+    for (const auto& [flag, kind] : kinds) {
+      if (flags & flag) b.token->EndOperation(*b.session, kind);
+    }
+    if (flags & CKF_FIND_OBJECTS) {
+      try {
+        b.token->FindFinal(*b.session);
+      } catch (const Error&) {
+      }
+    }
+    DropPending(hSession);
+    return CKR_OK;
+  });
+}
+
 SEALHSM_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE hSession) {
   return Guard([&]() -> CK_RV {
     Resolve(hSession).token->Logout();

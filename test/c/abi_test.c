@@ -28,6 +28,7 @@ static CK_FUNCTION_LIST* f;
 static CK_RV dummy_create(CK_VOID_PTR* m) { *m = malloc(1); return CKR_OK; }
 static CK_RV dummy_destroy(CK_VOID_PTR m) { free(m); return CKR_OK; }
 static CK_RV dummy_lock(CK_VOID_PTR m) { (void)m; return CKR_OK; }
+static CK_RV dummy_notify(CK_SESSION_HANDLE s, CK_NOTIFICATION e, CK_VOID_PTR a) { (void)s; (void)e; (void)a; return CKR_OK; }
 
 static CK_SESSION_HANDLE open_rw(CK_SLOT_ID slot) {
   CK_SESSION_HANDLE s = 0;
@@ -62,7 +63,13 @@ int main(int argc, char** argv) {
   CHECK(get_list(&f) == CKR_OK && f->version.major == 2 && f->version.minor == 40, "C_GetFunctionList gives the v2.40 list");
   CK_INTERFACE* iface = NULL;
   CK_RV (*get_iface)(CK_UTF8CHAR*, CK_VERSION*, CK_INTERFACE**, CK_FLAGS) = (CK_RV(*)(CK_UTF8CHAR*, CK_VERSION*, CK_INTERFACE**, CK_FLAGS))dlsym(lib, "C_GetInterface");
-  CHECK(get_iface != NULL && get_iface((CK_UTF8CHAR*)"PKCS 11", NULL, &iface, 0) == CKR_OK && iface->pFunctionList == f, "C_GetInterface(\"PKCS 11\") gives the same list");
+  CHECK(get_iface != NULL && get_iface((CK_UTF8CHAR*)"PKCS 11", NULL, &iface, 0) == CKR_OK, "C_GetInterface(\"PKCS 11\")");
+  CK_FUNCTION_LIST_3_0* f3 = (CK_FUNCTION_LIST_3_0*)iface->pFunctionList;
+  CHECK(f3->version.major == 3 && f3->version.minor == 0 && f3->C_LoginUser != NULL && f3->C_Sign == f->C_Sign, "the default interface is the 3.0 list");
+  CK_VERSION v240 = {2, 40};
+  CHECK(get_iface(NULL, &v240, &iface, 0) == CKR_OK && iface->pFunctionList == f, "version 2.40 gives the v2.40 list");
+  CK_ULONG ifaces = 0;
+  CHECK(f3->C_GetInterfaceList(NULL, &ifaces) == CKR_OK && ifaces == 2, "two interfaces are listed");
 
   CK_INFO info;
   CHECK(f->C_GetInfo(&info) == CKR_CRYPTOKI_NOT_INITIALIZED, "before C_Initialize: CKR_CRYPTOKI_NOT_INITIALIZED");
@@ -80,10 +87,10 @@ int main(int argc, char** argv) {
   CHECK(f->C_GetInfo(NULL) == CKR_ARGUMENTS_BAD, "C_GetInfo(NULL): CKR_ARGUMENTS_BAD");
 
   CK_ULONG count = 0;
-  CHECK(f->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK && count == 1, "slot list size query");
+  CHECK(f->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK && count == 2, "slot list size query");
   CK_SLOT_ID slots[2];
-  CK_ULONG small = 0;
-  CHECK(f->C_GetSlotList(CK_TRUE, slots, &small) == CKR_BUFFER_TOO_SMALL && small == 1, "short slot list: CKR_BUFFER_TOO_SMALL with the count");
+  CK_ULONG small = 1;
+  CHECK(f->C_GetSlotList(CK_TRUE, slots, &small) == CKR_BUFFER_TOO_SMALL && small == 2, "short slot list: CKR_BUFFER_TOO_SMALL with the count");
   f->C_GetSlotList(CK_TRUE, slots, &count);
   CK_SLOT_ID slot = slots[0];
 
@@ -100,6 +107,13 @@ int main(int argc, char** argv) {
   CHECK(f->C_Login(s, CKU_USER, (CK_UTF8CHAR*)"user-pin-0", 10) == CKR_OK, "user login");
   CK_SESSION_INFO si;
   CHECK(f->C_GetSessionInfo(so, &si) == CKR_OK && si.state == CKS_RW_USER_FUNCTIONS, "the login covers every session of the application");
+
+  /* the second slot: a cloudhsm-profile token with crypto user cu1 (made by the test beforehand) */
+  CK_SESSION_HANDLE c = open_rw(slots[1]);
+  CHECK(f3->C_LoginUser(c, CKU_USER, (CK_UTF8CHAR*)"wrong-password", 14, (CK_UTF8CHAR*)"cu1", 3) == CKR_PIN_INCORRECT, "cloudhsm: C_LoginUser with a wrong password");
+  CHECK(f3->C_LoginUser(c, CKU_USER, (CK_UTF8CHAR*)"cu1-password", 12, (CK_UTF8CHAR*)"cu1", 3) == CKR_OK, "cloudhsm: C_LoginUser names the crypto user");
+  CHECK(f->C_Login(c, CKU_USER, (CK_UTF8CHAR*)"cu1:cu1-password", 16) == CKR_USER_ALREADY_LOGGED_IN, "cloudhsm: a second login is CKR_USER_ALREADY_LOGGED_IN");
+  CHECK(f->C_OpenSession(slots[1], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, dummy_notify, &c) == CKR_ARGUMENTS_BAD, "cloudhsm: a notify callback is CKR_ARGUMENTS_BAD");
 
   CK_BBOOL yes = CK_TRUE;
   CK_ULONG len32 = 32;
@@ -119,6 +133,9 @@ int main(int argc, char** argv) {
   out_len = sizeof out;
   CHECK(f->C_Encrypt(s, plain, sizeof plain, out, &out_len) == CKR_OK && out_len == 48, "then the ciphertext, from the same operation");
   CHECK(f->C_Encrypt(s, plain, sizeof plain, out, &out_len) == CKR_OPERATION_NOT_INITIALIZED, "the operation ended with it");
+  f->C_EncryptInit(s, &cbc, aes);
+  CHECK(f3->C_SessionCancel(s, CKF_ENCRYPT) == CKR_OK && f->C_EncryptFinal(s, out, &out_len) == CKR_OPERATION_NOT_INITIALIZED, "C_SessionCancel ends the encryption");
+  CHECK(f3->C_MessageEncryptInit(s, &cbc, aes) == CKR_FUNCTION_NOT_SUPPORTED, "message-based encryption is not offered: CKR_FUNCTION_NOT_SUPPORTED");
   CK_ULONG back_len = sizeof back;
   f->C_DecryptInit(s, &cbc, aes);
   CHECK(f->C_Decrypt(s, out, 48, back, &back_len) == CKR_OK && back_len == sizeof plain && memcmp(back, plain, sizeof plain) == 0, "decrypts back");
@@ -174,7 +191,7 @@ int main(int argc, char** argv) {
   pid_t pid = fork();
   if (pid == 0) {
     int ok = f->C_GetInfo(&info) == CKR_CRYPTOKI_NOT_INITIALIZED && f->C_Initialize(NULL) == CKR_OK &&
-             f->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK && count == 1 && f->C_Finalize(NULL) == CKR_OK;
+             f->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK && count == 2 && f->C_Finalize(NULL) == CKR_OK;
     _exit(ok ? 0 : 1);
   }
   int status = 0;
