@@ -113,7 +113,7 @@ describe('node-webcrypto-p11 with pkijs', () => {
     try {
       const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
       expect(keys.privateKey.extractable).toBe(false);
-      const engine = new pkijs.CryptoEngine({ name: 'sealhsm', crypto: crypto as unknown as globalThis.Crypto });
+      const engine = new pkijs.CryptoEngine({ name: 'sealhsm', crypto: crypto as never }); // node-webcrypto-p11's Crypto, as pkijs's engine
       const cert = new pkijs.Certificate();
       cert.version = 2;
       cert.serialNumber = new asn1js.Integer({ value: 1 });
