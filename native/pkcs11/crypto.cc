@@ -46,40 +46,25 @@ CK_RV CipherInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE key, boo
 }
 
 CK_RV CipherSingle(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
-  return Guard([&]() -> CK_RV {
-    Pending kind = encrypt ? Pending::kEncrypt : Pending::kDecrypt;
-    Bytes result;
-    if (!TakePending(h, kind, &result)) {
-      result = Ending(h, encrypt ? OpKind::kEncrypt : OpKind::kDecrypt, [&] {
-        Bound b = Resolve(h);
-        return b.token->CipherSingle(*b.session, encrypt, In(in, in_len));
-      });
-    }
-    return Emit(h, kind, std::move(result), out, out_len);
+  return Produce(h, encrypt ? Pending::kEncrypt : Pending::kDecrypt, out, out_len, [&] {
+    return Ending(h, encrypt ? OpKind::kEncrypt : OpKind::kDecrypt, [&] {
+      Bound b = Resolve(h);
+      return b.token->CipherSingle(*b.session, encrypt, In(in, in_len));
+    });
   });
 }
 
 CK_RV CipherUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
-  return Guard([&]() -> CK_RV {
-    Pending kind = encrypt ? Pending::kEncryptUpdate : Pending::kDecryptUpdate;
-    Bytes result;
-    if (!TakePending(h, kind, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->CipherUpdate(*b.session, encrypt, In(in, in_len));
-    }
-    return Emit(h, kind, std::move(result), out, out_len);
+  return Produce(h, encrypt ? Pending::kEncryptUpdate : Pending::kDecryptUpdate, out, out_len, [&] {
+    Bound b = Resolve(h);
+    return b.token->CipherUpdate(*b.session, encrypt, In(in, in_len));
   });
 }
 
 CK_RV CipherFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
-  return Guard([&]() -> CK_RV {
-    Pending kind = encrypt ? Pending::kEncryptFinal : Pending::kDecryptFinal;
-    Bytes result;
-    if (!TakePending(h, kind, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->CipherFinal(*b.session, encrypt);
-    }
-    return Emit(h, kind, std::move(result), out, out_len);
+  return Produce(h, encrypt ? Pending::kEncryptFinal : Pending::kDecryptFinal, out, out_len, [&] {
+    Bound b = Resolve(h);
+    return b.token->CipherFinal(*b.session, encrypt);
   });
 }
 
@@ -123,16 +108,12 @@ SEALHSM_EXPORT CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM* m) {
 }
 
 SEALHSM_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) {
-  return Guard([&]() -> CK_RV {
-    Bytes result;
-    if (!TakePending(h, Pending::kDigest, &result)) {
-      result = Ending(h, OpKind::kDigest, [&] {
-        Bound b = Resolve(h);
-        b.token->DigestUpdate(*b.session, In(d, n));
-        return b.token->DigestFinal(*b.session);
-      });
-    }
-    return Emit(h, Pending::kDigest, std::move(result), o, on);
+  return Produce(h, Pending::kDigest, o, on, [&] {
+    return Ending(h, OpKind::kDigest, [&] {
+      Bound b = Resolve(h);
+      b.token->DigestUpdate(*b.session, In(d, n));
+      return b.token->DigestFinal(*b.session);
+    });
   });
 }
 
@@ -145,13 +126,9 @@ SEALHSM_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG
 }
 
 SEALHSM_EXPORT CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) {
-  return Guard([&]() -> CK_RV {
-    Bytes result;
-    if (!TakePending(h, Pending::kDigestFinal, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->DigestFinal(*b.session);
-    }
-    return Emit(h, Pending::kDigestFinal, std::move(result), o, on);
+  return Produce(h, Pending::kDigestFinal, o, on, [&] {
+    Bound b = Resolve(h);
+    return b.token->DigestFinal(*b.session);
   });
 }
 
@@ -161,26 +138,18 @@ SEALHSM_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n
 SEALHSM_EXPORT CK_RV C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return SignUpdate(h, d, n, false); }
 
 SEALHSM_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) {
-  return Guard([&]() -> CK_RV {
-    Bytes result;
-    if (!TakePending(h, Pending::kSign, &result)) {
-      result = Ending(h, OpKind::kSign, [&] {
-        Bound b = Resolve(h);
-        return b.token->SignSingle(*b.session, In(d, n));
-      });
-    }
-    return Emit(h, Pending::kSign, std::move(result), o, on);
+  return Produce(h, Pending::kSign, o, on, [&] {
+    return Ending(h, OpKind::kSign, [&] {
+      Bound b = Resolve(h);
+      return b.token->SignSingle(*b.session, In(d, n));
+    });
   });
 }
 
 SEALHSM_EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) {
-  return Guard([&]() -> CK_RV {
-    Bytes result;
-    if (!TakePending(h, Pending::kSignFinal, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->SignFinal(*b.session);
-    }
-    return Emit(h, Pending::kSignFinal, std::move(result), o, on);
+  return Produce(h, Pending::kSignFinal, o, on, [&] {
+    Bound b = Resolve(h);
+    return b.token->SignFinal(*b.session);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -101,6 +102,18 @@ CK_RV Emit(CK_SESSION_HANDLE s, Pending kind, Bytes out, CK_BYTE_PTR buf, CK_ULO
   }
   if (n > 0) std::memcpy(buf, out.data(), n);
   *len = n;
+  return CKR_OK;
+}
+
+CK_RV EmitList(const std::vector<CK_ULONG>& items, CK_ULONG* out, CK_ULONG_PTR count) {
+  Need(count);
+  CK_ULONG n = static_cast<CK_ULONG>(items.size());
+  if (out != nullptr && *count < n) {
+    *count = n;
+    return CKR_BUFFER_TOO_SMALL;
+  }
+  if (out != nullptr) std::copy(items.begin(), items.end(), out);
+  *count = n;
   return CKR_OK;
 }
 

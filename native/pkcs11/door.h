@@ -30,6 +30,20 @@ bool TakePending(CK_SESSION_HANDLE s, Pending kind, Bytes* out);
 void DropPending(CK_SESSION_HANDLE s);
 CK_RV Emit(CK_SESSION_HANDLE s, Pending kind, Bytes out, CK_BYTE_PTR buf, CK_ULONG_PTR len);
 
+// A call that produces bytes under the size-query protocol: the kept result if the caller is
+// retrying, else `compute()`; then Emit.
+template <typename F>
+CK_RV Produce(CK_SESSION_HANDLE s, Pending kind, CK_BYTE_PTR buf, CK_ULONG_PTR len, F&& compute) {
+  return Guard([&]() -> CK_RV {
+    Bytes result;
+    if (!TakePending(s, kind, &result)) result = compute();
+    return Emit(s, kind, std::move(result), buf, len);
+  });
+}
+
+// The size-query protocol for a list of CK_ULONGs (slot ids, mechanism types).
+CK_RV EmitList(const std::vector<CK_ULONG>& items, CK_ULONG* out, CK_ULONG_PTR count);
+
 Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n);
 MechParams ToMechanism(const CK_MECHANISM* m);
 ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0

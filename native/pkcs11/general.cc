@@ -129,19 +129,7 @@ SEALHSM_EXPORT CK_RV C_GetInfo(CK_INFO* pInfo) {
 
 SEALHSM_EXPORT CK_RV C_GetSlotList(CK_BBOOL, CK_SLOT_ID* pSlotList, CK_ULONG_PTR pulCount) {
   return Guard([&]() -> CK_RV {
-    Need(pulCount);
-    std::vector<CK_SLOT_ID> slots = Slots();
-    if (pSlotList == nullptr) {
-      *pulCount = slots.size();
-      return CKR_OK;
-    }
-    if (*pulCount < slots.size()) {
-      *pulCount = slots.size();
-      return CKR_BUFFER_TOO_SMALL;
-    }
-    std::copy(slots.begin(), slots.end(), pSlotList);
-    *pulCount = slots.size();
-    return CKR_OK;
+    return EmitList(Slots(), pSlotList, pulCount);
   });
 }
 
@@ -186,24 +174,13 @@ SEALHSM_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO* pInfo) {
 
 SEALHSM_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE* pList, CK_ULONG_PTR pulCount) {
   return Guard([&]() -> CK_RV {
-    Need(pulCount);
     auto t = TokenOf(slotID);
     std::vector<CK_MECHANISM_TYPE> list;
     for (const MechanismInfo& m : AllMechanisms()) {
       bool offered = m.family == 0 || (m.family & t->profile().families) != 0;
       if (offered && m.params != ParamKind::kKbkdf) list.push_back(m.type);  // SP 800-108: Node client only
     }
-    if (pList == nullptr) {
-      *pulCount = list.size();
-      return CKR_OK;
-    }
-    if (*pulCount < list.size()) {
-      *pulCount = list.size();
-      return CKR_BUFFER_TOO_SMALL;
-    }
-    std::copy(list.begin(), list.end(), pList);
-    *pulCount = list.size();
-    return CKR_OK;
+    return EmitList(list, pList, pulCount);
   });
 }
 

@@ -35,13 +35,9 @@ SEALHSM_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_
 
 SEALHSM_EXPORT CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key, CK_BYTE_PTR out,
                                CK_ULONG_PTR out_len) {
-  return Guard([&]() -> CK_RV {
-    Bytes result;
-    if (!TakePending(h, Pending::kWrap, &result)) {
-      Bound b = Resolve(h);
-      result = b.token->WrapKey(*b.session, ToMechanism(m), wrapping, key);
-    }
-    return Emit(h, Pending::kWrap, std::move(result), out, out_len);
+  return Produce(h, Pending::kWrap, out, out_len, [&] {
+    Bound b = Resolve(h);
+    return b.token->WrapKey(*b.session, ToMechanism(m), wrapping, key);
   });
 }
 
