@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "mech/mechanism.h"
 
@@ -43,6 +44,27 @@ void Oaep(const CK_RSA_PKCS_OAEP_PARAMS& o, MechParams& m) {
 
 }  // namespace
 
+struct AppMutex {
+  CK_C_INITIALIZE_ARGS fns;
+  CK_VOID_PTR mutex = nullptr;
+};
+std::optional<AppMutex> g_app;  // set while initialized with application mutexes
+
+void UseApplicationMutex(const CK_C_INITIALIZE_ARGS* args) {
+  std::lock_guard lock(g_mu);
+  g_app.reset();
+  if (args == nullptr) return;
+  AppMutex m{*args, nullptr};
+  if (args->CreateMutex(&m.mutex) != CKR_OK) Fail(CKR_CANT_LOCK, "the application's CreateMutex failed");
+  g_app = m;
+}
+
+void DropApplicationMutex() {
+  std::lock_guard lock(g_mu);
+  if (g_app) g_app->fns.DestroyMutex(g_app->mutex);
+  g_app.reset();
+}
+
 bool Initialized() {
   std::lock_guard lock(g_mu);
   return g_initialized && g_pid == getpid();  // a forked child must call C_Initialize again
@@ -71,7 +93,16 @@ CK_RV GuardNoInit(const std::function<CK_RV()>& f) {
 
 CK_RV Guard(const std::function<CK_RV()>& f) {
   if (!Initialized()) return CKR_CRYPTOKI_NOT_INITIALIZED;
-  return GuardNoInit(f);
+  std::optional<AppMutex> app;
+  {
+    std::lock_guard lock(g_mu);
+    app = g_app;
+  }
+  if (!app) return GuardNoInit(f);
+  if (app->fns.LockMutex(app->mutex) != CKR_OK) return CKR_CANT_LOCK;
+  CK_RV rv = GuardNoInit(f);
+  app->fns.UnlockMutex(app->mutex);
+  return rv;
 }
 
 Bound Resolve(CK_SESSION_HANDLE h) { return Library::Instance().Resolve(h); }

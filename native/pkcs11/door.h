@@ -18,6 +18,10 @@ CK_RV GuardNoInit(const std::function<CK_RV()>& f);  // for C_Initialize / C_Get
 
 bool Initialized();
 void SetInitialized(bool on);
+// Application mutex callbacks given without CKF_OS_LOCKING_OK: the library then serializes every
+// call under one mutex made with the application's own functions (PKCS#11 §5.4 C_Initialize).
+void UseApplicationMutex(const CK_C_INITIALIZE_ARGS* args);  // nullptr: OS locking only
+void DropApplicationMutex();
 void Log(const std::string& line);  // the configured log (stderr by default); never secrets
 
 Bound Resolve(CK_SESSION_HANDLE h);

@@ -68,14 +68,15 @@ extern "C" {
 SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
   return GuardNoInit([&]() -> CK_RV {
     if (Initialized()) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    const CK_C_INITIALIZE_ARGS* app_mutexes = nullptr;
     if (pInitArgs != nullptr) {
       auto* a = static_cast<CK_C_INITIALIZE_ARGS*>(pInitArgs);
       if (a->pReserved != nullptr) return CKR_ARGUMENTS_BAD;
       bool any = a->CreateMutex || a->DestroyMutex || a->LockMutex || a->UnlockMutex;
       bool all = a->CreateMutex && a->DestroyMutex && a->LockMutex && a->UnlockMutex;
       if (any && !all) return CKR_ARGUMENTS_BAD;
-      // sealhsm locks with the OS's primitives; it cannot run on the application's alone.
-      if (any && !(a->flags & CKF_OS_LOCKING_OK)) return CKR_CANT_LOCK;
+      // With CKF_OS_LOCKING_OK the OS's locks serve; with only the callbacks, the application's.
+      if (any && !(a->flags & CKF_OS_LOCKING_OK)) app_mutexes = a;
     }
     static pid_t loaded_in = getpid();
     if (loaded_in != getpid()) {  // a forked child: the parent's tokens are not ours to touch
@@ -99,20 +100,23 @@ SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
       std::lock_guard lock(g_slots_mu);
       g_slots = std::move(ids);
     }
+    UseApplicationMutex(app_mutexes);
     SetInitialized(true);
     return CKR_OK;
   });
 }
 
 SEALHSM_EXPORT CK_RV C_Finalize(CK_VOID_PTR pReserved) {
-  return Guard([&]() -> CK_RV {
+  CK_RV rv = Guard([&]() -> CK_RV {
     if (pReserved != nullptr) return CKR_ARGUMENTS_BAD;
-    SetInitialized(false);
+    SetInitialized(false);  // the application mutex is released once this call returns (below)
     std::lock_guard lock(g_slots_mu);
     for (CK_SLOT_ID id : g_slots) Library::Instance().RemoveToken(id);
     g_slots.clear();
     return CKR_OK;
   });
+  if (rv == CKR_OK) DropApplicationMutex();
+  return rv;
 }
 
 SEALHSM_EXPORT CK_RV C_GetInfo(CK_INFO* pInfo) {

@@ -25,9 +25,30 @@ static CK_FUNCTION_LIST* f;
     }                                                                  \
   } while (0)
 
-static CK_RV dummy_create(CK_VOID_PTR* m) { *m = malloc(1); return CKR_OK; }
-static CK_RV dummy_destroy(CK_VOID_PTR m) { free(m); return CKR_OK; }
-static CK_RV dummy_lock(CK_VOID_PTR m) { (void)m; return CKR_OK; }
+/* application mutexes: real pthread mutexes, counted */
+static long app_locks, app_created, app_destroyed;
+static CK_RV dummy_create(CK_VOID_PTR* m) {
+  pthread_mutex_t* p = malloc(sizeof *p);
+  pthread_mutex_init(p, NULL);
+  *m = p;
+  app_created++;
+  return CKR_OK;
+}
+static CK_RV dummy_destroy(CK_VOID_PTR m) {
+  pthread_mutex_destroy(m);
+  free(m);
+  app_destroyed++;
+  return CKR_OK;
+}
+static CK_RV dummy_lock(CK_VOID_PTR m) {
+  pthread_mutex_lock(m);
+  __atomic_add_fetch(&app_locks, 1, __ATOMIC_SEQ_CST);
+  return CKR_OK;
+}
+static CK_RV dummy_unlock(CK_VOID_PTR m) {
+  pthread_mutex_unlock(m);
+  return CKR_OK;
+}
 static CK_RV dummy_notify(CK_SESSION_HANDLE s, CK_NOTIFICATION e, CK_VOID_PTR a) { (void)s; (void)e; (void)a; return CKR_OK; }
 
 static CK_SESSION_HANDLE open_rw(CK_SLOT_ID slot) {
@@ -79,10 +100,17 @@ int main(int argc, char** argv) {
   CHECK(f->C_Initialize(&args) == CKR_ARGUMENTS_BAD, "some but not all mutex callbacks: CKR_ARGUMENTS_BAD");
   args.DestroyMutex = dummy_destroy;
   args.LockMutex = dummy_lock;
-  args.UnlockMutex = dummy_lock;
-  CHECK(f->C_Initialize(&args) == CKR_CANT_LOCK, "application mutexes without CKF_OS_LOCKING_OK: CKR_CANT_LOCK");
+  args.UnlockMutex = dummy_unlock;
+  CHECK(f->C_Initialize(&args) == CKR_OK && app_created == 1, "application mutexes without CKF_OS_LOCKING_OK: the library makes one");
+  CK_ULONG probe = 0;
+  f->C_GetSlotList(CK_TRUE, NULL, &probe);
+  CHECK(app_locks > 0, "... and holds it around calls");
+  CHECK(f->C_Finalize(NULL) == CKR_OK && app_destroyed == 1, "... and destroys it at C_Finalize");
   args.flags = CKF_OS_LOCKING_OK;
+  long locks_before = app_locks;
   CHECK(f->C_Initialize(&args) == CKR_OK, "application mutexes with CKF_OS_LOCKING_OK: OS locking, CKR_OK");
+  f->C_GetSlotList(CK_TRUE, NULL, &probe);
+  CHECK(app_locks == locks_before, "... and the application's mutexes are not used then");
   CHECK(f->C_Initialize(NULL) == CKR_CRYPTOKI_ALREADY_INITIALIZED, "a second C_Initialize: CKR_CRYPTOKI_ALREADY_INITIALIZED");
   CHECK(f->C_GetInfo(NULL) == CKR_ARGUMENTS_BAD, "C_GetInfo(NULL): CKR_ARGUMENTS_BAD");
 
