@@ -66,13 +66,16 @@ describe('1. login: one login per application, user:password, second login refus
     expect(await codeOf(() => hsm.logout())).toBe('CKR_USER_NOT_LOGGED_IN');
   });
 
-  it('wrong password is CKR_PIN_INCORRECT; more than 5 failures lock (CKR_PIN_LOCKED) until an admin changes the password', async () => {
+  it('wrong password is CKR_PIN_INCORRECT; more than 5 failures lock until an admin changes the password, and a locked user is answered as a wrong password', async () => {
     const hsm = await cluster();
     hsm.logout();
-    expect(await codeOf(hsm.login('nobody', 'whatever-password'))).toBe('CKR_PIN_INCORRECT');
-    for (let i = 0; i < 5; i++) expect(await codeOf(hsm.login('bob', 'wrong-password'))).toBe('CKR_PIN_INCORRECT');
-    expect(await codeOf(hsm.login('bob', 'wrong-password'))).toBe('CKR_PIN_LOCKED');
-    expect(await codeOf(hsm.login('bob', 'bob-password'))).toBe('CKR_PIN_LOCKED');
+    const unknown = await hsm.login('nobody', 'whatever-password').catch((e: Error) => e);
+    expect(unknown).toMatchObject({ code: 'CKR_PIN_INCORRECT' });
+    for (let i = 0; i < 6; i++) expect(await codeOf(hsm.login('bob', 'wrong-password'))).toBe('CKR_PIN_INCORRECT');
+    const locked = await hsm.login('bob', 'bob-password').catch((e: Error) => e);
+    // The same code and message as for an unknown user: a lock tells a guesser nothing.
+    expect(locked).toMatchObject({ code: 'CKR_PIN_INCORRECT', message: (unknown as Error).message });
+    expect((locked as Error).message).not.toContain('bob');
     expect(hsm.users.list().find((u) => u.username === 'bob')?.locked).toBe(true);
     await hsm.login('admin', 'admin-password');
     await hsm.users.changePassword('bob', 'bob-password');

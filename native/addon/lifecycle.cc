@@ -9,16 +9,27 @@ namespace hsm::addon {
 
 namespace {
 
+// An optional lockout (failed logins before a user locks; 0 never; absent: the profile's).
+int LockoutArg(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return -1;
+  CK_ULONG n = ToUlong(v, "maxFailedLogins");
+  if (n > 1000) throw Napi::RangeError::New(v.Env(), "maxFailedLogins must be 0..1000");
+  return static_cast<int>(n);
+}
+
+// createToken(profile, label, maxFailedLogins?): a token in memory.
 Napi::Value CreateToken(const Napi::CallbackInfo& info) {
   std::string profile = ToString(info[0], "profile");
   std::string label = ToString(info[1], "label");
+  int lockout = LockoutArg(info[2]);
   return RunSync(info.Env(), [&] {
-    auto token = std::make_shared<Token>(ProfileByName(profile), label);
+    auto token = std::make_shared<Token>(ProfileByName(profile), label, lockout);
     return FromUlong(info.Env(), Library::Instance().AddToken(std::move(token)));
   });
 }
 
-// openToken(dir, create, profile, label, unsealKey | null): a persistent token directory.
+// openToken(dir, create, profile, label, unsealKey | null, fullSync, maxFailedLogins?): a persistent
+// token directory.
 Napi::Value OpenToken(const Napi::CallbackInfo& info) {
   return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
     std::string dir = ToString(a[0], "dir");
@@ -27,12 +38,14 @@ Napi::Value OpenToken(const Napi::CallbackInfo& info) {
     std::string label = ToString(a[3], "label");
     std::shared_ptr<SecureBytes> unseal;
     if (!a[4].IsNull() && !a[4].IsUndefined()) unseal = std::make_shared<SecureBytes>(ToSecret(a[4], "unsealKey"));
-    return [dir, create, profile, label, unseal]() -> Result {
+    bool full_sync = a[5].IsUndefined() ? true : ToBool(a[5], "fullSync");
+    int lockout = LockoutArg(a[6]);
+    return [dir, create, profile, label, unseal, full_sync, lockout]() -> Result {
       // An empty profile: the token's own (or 'cloudhsm' for a new one). A bad name fails before
       // anything touches the disk.
       std::string wanted = profile.empty() ? "cloudhsm" : profile;
       (void)ProfileByName(wanted);
-      auto store = TokenStore::Open(dir, create, wanted, label);
+      auto store = TokenStore::Open(dir, {create, wanted, label, full_sync, lockout});
       if (!profile.empty() && store->profile() != profile) {
         Fail(CKR_ARGUMENTS_BAD, dir + " was created with the '" + store->profile() + "' profile, not '" + profile + "'");
       }

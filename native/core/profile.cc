@@ -21,7 +21,7 @@ Profile CloudHsm(const char* name, const char* description, bool ed25519, std::s
       /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/true, /*set_attribute_value=*/false,
       /*token_admin_functions=*/false, /*secret_value_readable=*/true,
       kFamilyCloudHsm | (ed25519 ? kFamilyEd25519 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
-      kCloudHsmLimits, keys, asym, users, 1024};
+      kCloudHsmLimits, keys, asym, users, 1024, /*login_hides_lock=*/true};
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ const std::vector<Profile>& AllProfiles() {
       CloudHsm("cloudhsm-fips", "AWS CloudHSM, hsm2m.medium, FIPS mode (Client SDK 5)", false, 16666, 3333, 1024),
       CloudHsm("cloudhsm-hsm1", "AWS CloudHSM, hsm1.medium, FIPS mode (Client SDK 5)", false, 3300, 3300, 250),
       Profile{"pkcs11", "a standard PKCS#11 3.0 token (SO and User PINs)",
-              /*ownership=*/false, "so", "user", 4, 255, 0,
+              /*ownership=*/false, "so", "user", 4, 255, /*max_failed_logins=*/10,
               /*private_must_be_true=*/false, /*default_extractable=*/false, /*default_capabilities=*/true,
               /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/false, /*set_attribute_value=*/true,
               /*token_admin_functions=*/true, /*secret_value_readable=*/true,

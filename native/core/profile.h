@@ -54,6 +54,10 @@ struct Profile {
   // Quotas
   std::size_t max_keys, max_asymmetric_keys, max_users, max_sessions;
 
+  // A failed login says the same for an unknown user, a wrong password and a locked user (CloudHSM
+  // names are secret; PKCS#11's SO and user are not, and CKR_PIN_LOCKED is the standard's answer).
+  bool login_hides_lock = false;
+
   std::size_t LimitFor(CK_MECHANISM_TYPE m) const;  // 0 = unlimited
 };
 

@@ -87,194 +87,6 @@ const ChangeRule kChangeRules[] = {
 
 }  // namespace
 
-// ---------------------------------------------------------------- users and login
-
-std::optional<LoginState> Token::Caller() const {
-  std::lock_guard lock(auth_mu_);
-  return login_;
-}
-
-std::optional<LoginState> Token::WhoIsLoggedIn() const { return Caller(); }
-
-bool Token::Activated() const {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  return users_.Activated();
-}
-
-void Token::Activate(ByteView password) {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  SecureBytes kek;
-  users_.Activate(password, &kek);
-  if (!store_) return;
-  if (master_.empty()) {
-    master_ = SecureBytes(32);
-    ossl::RandomInto(master_.data(), master_.size());
-  }
-  WrapMasterFor(profile_.admin_name, kek);
-  SaveUser(profile_.admin_name);
-  if (!unseal_) master_ = SecureBytes();  // open again at the next login
-}
-
-void Token::Login(const std::string& user, ByteView password) {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  if (login_) Fail(CKR_USER_ALREADY_LOGGED_IN, "'" + login_->user + "' is already logged in for this application");
-  SecureBytes kek;
-  bool changed = false;
-  Role role;
-  try {
-    role = users_.Authenticate(user, password, &kek, &changed);
-  } catch (const Error&) {
-    if (changed) SaveUser(users_.NormalizeName(user));  // failure counts and locks reach every process
-    throw;
-  }
-  std::string name = users_.NormalizeName(user);
-  if (changed) SaveUser(name);
-  OpenMaster(name, kek);
-  login_ = LoginState{name, role};
-}
-
-void Token::Logout() {
-  {
-    std::lock_guard lock(auth_mu_);
-    if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "nobody is logged in");
-    login_.reset();
-    if (!store_ || unseal_) return;
-    master_ = SecureBytes();  // wiped; unsealed objects go too
-  }
-  std::unique_lock lock(mu_);
-  DropCachedTokenObjects();
-}
-
-void Token::CreateUser(const std::string& user, ByteView password, Role role) {
-  std::lock_guard lock(auth_mu_);
-  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
-  if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
-  SecureBytes kek;
-  users_.Create(user, password, role, &kek);
-  std::string name = users_.NormalizeName(user);
-  try {
-    WrapMasterFor(name, kek);
-    SaveUser(name);
-  } catch (...) {
-    users_.Delete(name);
-    throw;
-  }
-}
-
-void Token::DeleteUser(const std::string& raw) {
-  std::lock_guard lock(auth_mu_);
-  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
-  if (login_->role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, "only admins manage users");
-  std::string name = users_.NormalizeName(raw);
-  if (name == login_->user) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' is logged in");
-  std::vector<StoredObject> rows = store_ ? store_->Find({}) : std::vector<StoredObject>{};
-  {
-    std::shared_lock objects(mu_);
-    for (const auto& [h, o] : objects_) {
-      if (o->owner == name) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' owns keys; delete or hand them over first");
-    }
-    for (const auto& r : rows) {
-      if (r.owner == name) Fail(CKR_ACTION_PROHIBITED, "'" + name + "' owns keys; delete or hand them over first");
-    }
-  }
-  users_.Delete(name);
-  if (store_) store_->DeleteUser(name);
-  std::unique_lock objects(mu_);  // the user's shares go with it
-  for (auto& [h, o] : objects_) {
-    if (o->shared_with.count(name)) {
-      auto c = hsm::CopyObject(*o);
-      c->shared_with.erase(name);
-      o = std::move(c);
-    }
-  }
-  for (auto& r : rows) {
-    if (!r.shared_with.count(name)) continue;
-    SecureBytes master = master_.CloneSecret();
-    SecureBytes payload = seal::Open(master.view(), ObjectAad(store_->token_id(), r), r.sealed, "object " + std::to_string(r.handle));
-    r.shared_with.erase(name);
-    r.sealed = seal::Seal(master.view(), ObjectAad(store_->token_id(), r), payload.view());
-    store_->Update(r);
-  }
-}
-
-void Token::ChangePassword(const std::string& raw, ByteView password) {
-  std::lock_guard lock(auth_mu_);
-  if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change a password");
-  std::string name = users_.NormalizeName(raw);
-  if (login_->role != Role::kAdmin && name != login_->user) Fail(CKR_USER_TYPE_INVALID, "crypto users change only their own password");
-  SecureBytes kek;
-  users_.ChangePassword(name, password, &kek);
-  WrapMasterFor(name, kek);
-  SaveUser(name);
-}
-
-std::vector<UserView> Token::ListUsers() const {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  return users_.List();
-}
-
-void Token::InitToken(ByteView so_pin, std::size_t open_sessions) {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  if (!users_.Activated()) {
-    SecureBytes kek;
-    users_.Activate(so_pin, &kek);
-    if (store_) {
-      master_ = SecureBytes(32);
-      ossl::RandomInto(master_.data(), master_.size());
-      WrapMasterFor(profile_.admin_name, kek);
-      SaveUser(profile_.admin_name);
-      if (!unseal_) master_ = SecureBytes();
-    }
-    return;
-  }
-  if (open_sessions != 0) Fail(CKR_SESSION_EXISTS, "close every session before C_InitToken");
-  (void)users_.Authenticate(profile_.admin_name, so_pin);  // CKR_PIN_INCORRECT / _LOCKED
-  if (store_) Fail(CKR_FUNCTION_NOT_SUPPORTED, "re-initializing a persistent token: delete its directory and create it again");
-  std::unique_lock objects(mu_);
-  objects_.clear();  // re-initialization destroys every object and the normal user
-  if (profile_.only_crypto_user != nullptr && users_.Find(profile_.only_crypto_user)) users_.Delete(profile_.only_crypto_user);
-  login_.reset();
-}
-
-void Token::InitPin(ByteView pin) {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  if (!login_ || login_->role != Role::kAdmin) Fail(CKR_USER_NOT_LOGGED_IN, "C_InitPIN needs the SO logged in");
-  if (profile_.only_crypto_user == nullptr) Fail(CKR_FUNCTION_NOT_SUPPORTED, "this profile has named users; create them instead");
-  std::string user = profile_.only_crypto_user;
-  SecureBytes kek;
-  if (users_.Find(user)) {
-    users_.ChangePassword(user, pin, &kek);
-  } else {
-    users_.Create(user, pin, Role::kCryptoUser, &kek);
-  }
-  WrapMasterFor(user, kek);
-  SaveUser(user);
-}
-
-void Token::SetPin(const std::string& user, ByteView old_pin, ByteView new_pin) {
-  Refresh();
-  std::lock_guard lock(auth_mu_);
-  bool changed = false;
-  SecureBytes kek;
-  try {
-    (void)users_.Authenticate(user, old_pin, &kek, &changed);
-  } catch (const Error&) {
-    if (changed) SaveUser(users_.NormalizeName(user));
-    throw;
-  }
-  std::string name = users_.NormalizeName(user);
-  if (store_ && master_.empty()) OpenMaster(name, kek);
-  users_.ChangePassword(name, new_pin, &kek);
-  WrapMasterFor(name, kek);
-  SaveUser(name);
-}
-
 // ---------------------------------------------------------------- access
 
 bool Token::Visible(const Object& o, const std::optional<LoginState>& c) const {
@@ -337,16 +149,12 @@ std::string Token::RequireCreator(bool private_object) const {
   return {};
 }
 
-void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const {
-  std::size_t keys = 0, asym = 0;
+void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys, std::size_t stored_asymmetric) const {
+  std::size_t keys = stored_keys, asym = stored_asymmetric;
   for (const auto& [h, o] : objects_) {
     if (store_ && o->IsTokenObject()) continue;  // counted by the store
     keys += o->IsKey() ? 1 : 0;
     asym += IsAsymmetric(*o) ? 1 : 0;
-  }
-  if (store_) {
-    keys += store_->CountKeys(false);
-    asym += store_->CountKeys(true);
   }
   if (keys + new_keys > profile_.max_keys) Fail(CKR_DEVICE_MEMORY, "the key quota (" + std::to_string(profile_.max_keys) + ") is reached");
   if (asym + new_asymmetric > profile_.max_asymmetric_keys) {
@@ -362,21 +170,10 @@ std::size_t Token::ObjectCount() const {
 CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   obj->creator = obj->IsTokenObject() ? 0 : s.handle;
-  if (store_ && obj->IsTokenObject()) {
-    {
-      std::shared_lock lock(mu_);
-      CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0);
-    }
-    SecureBytes master = MasterCopy();
-    Bytes payload = Payload(*obj);
-    ByteView id = store_->token_id();
-    CK_OBJECT_HANDLE h = store_->Insert(ToStored(*obj), [&](const StoredObject& row) { return seal::Seal(master.view(), ObjectAad(id, row), payload); });
-    std::unique_lock lock(mu_);
-    objects_.emplace(h, std::move(obj));
-    return h;
-  }
+  if (store_ && obj->IsTokenObject()) return StoreTokenObjects({std::move(obj)}).front();
+  std::size_t stored_keys = store_ ? store_->CountKeys(false) : 0, stored_asym = store_ ? store_->CountKeys(true) : 0;
   std::unique_lock lock(mu_);
-  CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0);
+  CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0, stored_keys, stored_asym);
   CK_OBJECT_HANDLE h = next_handle_++;
   objects_.emplace(h, std::move(obj));
   return h;
@@ -389,9 +186,7 @@ void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr
     }
     StoredObject row = ToStored(*after);
     row.handle = h;
-    SecureBytes master = MasterCopy();
-    row.sealed = seal::Seal(master.view(), ObjectAad(store_->token_id(), row), Payload(*after));
-    store_->Update(row);
+    store_->Update(row, Resealer(*after));
   }
   std::unique_lock lock(mu_);
   auto it = objects_.find(h);
@@ -615,9 +410,16 @@ std::vector<CK_OBJECT_HANDLE> Token::FindObjects(Session&, const Template& tmpl)
       Object meta;
       meta.cls = row.cls;
       meta.key_type = row.key_type;
-      meta.attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
       meta.owner = row.owner;
       meta.shared_with = row.shared_with;
+      try {
+        meta.attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
+      } catch (const Error&) {
+        // A damaged row is reported, never hidden: it matched the indexed columns, and using it fails
+        // with CKR_SEALHSM_INTEGRITY_FAILURE naming it.
+        if (Visible(meta, c)) found.push_back(row.handle);
+        continue;
+      }
       if (Visible(meta, c) && meta.attrs.Matches(q)) found.push_back(row.handle);
     }
   }
@@ -721,10 +523,6 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   }
   if (kt != CKK_RSA && !pt.Has(CKA_EC_PARAMS) && st.Has(CKA_EC_PARAMS)) pt.Set(CKA_EC_PARAMS, st.Get(CKA_EC_PARAMS));
   std::string owner = RequireCreator(true);
-  {
-    std::shared_lock lock(mu_);
-    CheckQuota(2, 2);
-  }
   KeyGenResult gen = mech.gen_pair(pt);
   auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
   auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);
@@ -735,11 +533,22 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   Finish(*pub, KeyOrigin::kGenerated, m.type);
   Finish(*priv, KeyOrigin::kGenerated, m.type);
   pub->owner = priv->owner = owner;
-  if (priv->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
+  if ((pub->IsTokenObject() || priv->IsTokenObject()) && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
+  if (store_ && pub->IsTokenObject() && priv->IsTokenObject()) {
+    std::vector<CK_OBJECT_HANDLE> h = StoreTokenObjects({std::move(pub), std::move(priv)});  // one transaction
+    return {h[0], h[1]};
+  }
+  {
+    std::size_t stored_keys = store_ ? store_->CountKeys(false) : 0, stored_asym = store_ ? store_->CountKeys(true) : 0;
+    std::shared_lock lock(mu_);
+    CheckQuota(2, 2, stored_keys, stored_asym);
+  }
+  bool stored_pub = store_ && pub->IsTokenObject();
   CK_OBJECT_HANDLE hpub = Store(s, std::move(pub));
   try {
     return {hpub, Store(s, std::move(priv))};
   } catch (...) {
+    if (stored_pub) store_->Delete(hpub);  // a mixed pair (one half a session object) is not one transaction
     std::unique_lock lock(mu_);
     objects_.erase(hpub);
     throw;

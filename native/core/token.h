@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -43,7 +44,8 @@ struct KeyOwnership {
 
 class Token {
  public:
-  Token(const Profile& profile, std::string label) : profile_(profile), label_(std::move(label)), users_(profile) {}
+  Token(const Profile& profile, std::string label, int max_failed_logins = -1)
+      : profile_(profile), label_(std::move(label)), users_(profile, max_failed_logins) {}
   // A persistent token over a store. `unseal_key` (32 bytes), when given, opens the master key at
   // once for unattended services (and is added to the token the first time the master key is open).
   Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key);
@@ -63,6 +65,13 @@ class Token {
   void DeleteUser(const std::string& user);
   void ChangePassword(const std::string& user, ByteView password);
   std::vector<UserView> ListUsers() const;
+  // Failed logins of a user and the lockout rule (C_GetTokenInfo's CKF_*_PIN_COUNT_LOW, _FINAL_TRY, _LOCKED).
+  struct PinState {
+    int failures = 0;
+    int max_failed_logins = 0;  // 0: never locks
+    bool locked = false;
+  };
+  PinState PinStatus(const std::string& user) const;
   // PKCS#11 token administration (§5.5): C_InitToken, C_InitPIN, C_SetPIN.
   void InitToken(ByteView so_pin, std::size_t open_sessions);
   void InitPin(ByteView pin);                                   // the SO sets the normal user's PIN
@@ -129,15 +138,30 @@ class Token {
   void RequireKeyUser() const;                                  // may the caller use keys at all?
   void Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr<Object> after);
   CK_OBJECT_HANDLE Store(Session& s, std::shared_ptr<Object> obj);
-  void CheckQuota(std::size_t new_keys, std::size_t new_asymmetric) const;  // mu_ held
+  // mu_ held; `stored_*` are the store's counts (read inside its write transaction), 0 for memory tokens.
+  void CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys = 0, std::size_t stored_asymmetric = 0) const;
+  // Persistent tokens: token objects inserted in one transaction (a key pair's halves together).
+  std::vector<CK_OBJECT_HANDLE> StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs);
   const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
-  // Persistent tokens: another process changed the token → reload users, forget cached objects.
+  // Persistent tokens: another process changed the token → reload users, forget what it changed.
   void Refresh() const;
+  // The login check (auth_mu_ held): counts the attempt first, then one scrypt against the user's
+  // verifier or a dummy one, the same for unknown, locked and existing users. Returns the normalized
+  // name; `kek` gets the user's key-encryption key.
+  std::string CheckPassword(const std::string& raw, ByteView password, SecureBytes* kek, Role* role);
+  int CountAttempt(const std::string& name);    // failures before this attempt; auth_mu_ held
+  void ClearAttempts(const std::string& name);  // auth_mu_ held
   void SaveUser(const std::string& name);           // auth_mu_ held
   void WrapMasterFor(const std::string& name, const SecureBytes& kek);  // auth_mu_ held
-  void OpenMaster(const std::string& name, const SecureBytes& kek);     // auth_mu_ held
+  // Persistent tokens: the password proven by opening the user's own wrap of the master key, then
+  // the token state verified with it (auth_mu_ held).
+  void ProveAndUnlock(const std::string& name, const SecureBytes& kek);
+  void UnlockStore();  // auth_mu_ held, master_ open
+  void CloseMaster();  // auth_mu_ held: wipes the master key unless an unseal key keeps it open
   SecureBytes MasterCopy() const;                                       // CKR_USER_NOT_LOGGED_IN if closed
-  Bytes Payload(const Object& o) const;                                 // what an object's seal protects
+  SecureBytes Payload(const Object& o) const;                           // what an object's seal protects
+  TokenStore::Sealer Resealer(const Object& o) const;                   // seals o's payload into a row
+  void SaveUnsealWrap();  // the unseal key's wrap of the master key, the first time both are open
   ObjectRef LoadStored(const StoredObject& row) const;  // verifies the seal
   StoredObject ToStored(const Object& o) const;
   void DropCachedTokenObjects() const;              // mu_ held
@@ -161,6 +185,8 @@ class Token {
   std::unique_ptr<TokenStore> store_;
   SecureBytes master_;                 // persistent tokens: the master key while it is open
   std::optional<SecureBytes> unseal_;  // the unseal key's KEK, when the service gave one
+  mutable std::set<std::string> damaged_users_;  // persistent: user rows that failed their MAC
+  int unknown_failures_ = 0;           // memory tokens: failed logins with unknown names
 };
 
 }  // namespace hsm

@@ -1,9 +1,10 @@
 // native/core/token_persist.cc
 //
-// The persistent side of Token (DESIGN "The sealed slot", "Storage"): the master key wrapped per user
-// under the user's scrypt-derived key and optionally under an unseal key; token objects written
-// through to the store sealed with AES-256-GCM under the master key; rows read back lazily, verified,
-// and cached until another process changes the token.
+// The persistent side of Token (DESIGN "The sealed slot", "Storage"): the master key opened by an
+// unseal key for unattended services; token objects written through to the store sealed with
+// AES-256-GCM under the master key (key pairs in one transaction, quotas checked inside it); rows
+// read back lazily, verified, and cached until another process changes them. Users and the login
+// proof are in token_users.cc.
 #include <openssl/x509.h>
 
 #include "keys.h"
@@ -14,48 +15,34 @@ namespace hsm {
 
 namespace {
 
-Bytes UserAad(ByteView token_id, const std::string& name, Role role) {
-  Bytes aad;
-  const char tag[] = "sealhsm user v1";
-  Append(aad, ByteView(reinterpret_cast<const uint8_t*>(tag), sizeof tag));
-  Append(aad, token_id);
-  std::string who = name + "/" + RoleName(role);
-  Append(aad, ByteView(reinterpret_cast<const uint8_t*>(who.data()), who.size()));
-  return aad;
-}
-
 Bytes UnsealAad(ByteView token_id) {
-  Bytes aad;
-  const char tag[] = "sealhsm unseal v1";
-  Append(aad, ByteView(reinterpret_cast<const uint8_t*>(tag), sizeof tag));
-  Append(aad, token_id);
-  return aad;
-}
-
-std::string Describe(const StoredObject& row) {
-  char b[40];
-  snprintf(b, sizeof b, "object 0x%lx", static_cast<unsigned long>(row.handle));
-  std::string d = b;
-  if (!row.label.empty()) d += " ('" + std::string(row.label.begin(), row.label.end()) + "')";
-  return d;
+  statemac::Message m("sealhsm unseal v2");
+  m.Add(token_id);
+  return m.bytes();
 }
 
 }  // namespace
 
 Token::Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key)
-    : profile_(profile), label_(store->label()), users_(profile), store_(std::move(store)) {
+    : profile_(profile), label_(store->label()), users_(profile, store->max_failed_logins()), store_(std::move(store)) {
   next_handle_ = CK_OBJECT_HANDLE{1} << 40;  // session objects; token objects take the store's row ids
   users_.Replace(store_->Users());
-  if (unseal_key) {
-    if (unseal_key->size() != 32) Fail(CKR_ARGUMENTS_BAD, "an unseal key is 32 bytes");
-    unseal_ = std::move(*unseal_key);
-    if (auto wrap = store_->UnsealWrap()) {
-      try {
-        master_ = seal::Open(unseal_->view(), UnsealAad(store_->token_id()), *wrap, "the token's unseal record");
-      } catch (const Error&) {
-        Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "the unseal key does not open this token (wrong key, or the token was tampered with)");
-      }
-    }
+  if (!unseal_key) return;
+  if (unseal_key->size() != 32) Fail(CKR_ARGUMENTS_BAD, "an unseal key is 32 bytes");
+  unseal_ = std::move(*unseal_key);
+  auto wrap = store_->UnsealWrap();
+  if (!wrap) return;  // wrapped the first time the master key is open
+  try {
+    master_ = seal::Open(unseal_->view(), UnsealAad(store_->token_id()), *wrap, "the token's unseal record");
+  } catch (const Error&) {
+    Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "the unseal key does not open this token (wrong key, or the token was tampered with)");
+  }
+  UnlockStore();  // verifies the whole token state at open
+}
+
+void Token::SaveUnsealWrap() {
+  if (unseal_ && !master_.empty() && !store_->UnsealWrap()) {
+    store_->PutUnsealWrap(seal::Seal(unseal_->view(), UnsealAad(store_->token_id()), master_.view()));
   }
 }
 
@@ -65,13 +52,25 @@ void Token::Backup(const std::string& dest_dir) {
 }
 
 void Token::Refresh() const {
-  if (!store_ || !store_->Changed()) return;
+  if (!store_) return;
+  StoreChanges changes = store_->Poll();  // CKR_SEALHSM_INTEGRITY_FAILURE on a rollback
+  if (!changes.all && !changes.users && changes.objects.empty()) return;
   {
     std::lock_guard lock(auth_mu_);
     users_.Replace(store_->Users());
+    if (store_->Unlocked()) {
+      damaged_users_.clear();
+      for (const User& u : users_.All()) {
+        if (!store_->VerifyUser(u)) damaged_users_.insert(u.name);
+      }
+    }
   }
   std::unique_lock lock(mu_);
-  DropCachedTokenObjects();
+  if (changes.all) {
+    DropCachedTokenObjects();
+    return;
+  }
+  for (CK_OBJECT_HANDLE h : changes.objects) objects_.erase(h);  // only what another process changed
 }
 
 void Token::DropCachedTokenObjects() const {
@@ -80,38 +79,23 @@ void Token::DropCachedTokenObjects() const {
   }
 }
 
-void Token::SaveUser(const std::string& name) {
-  if (!store_) return;
-  if (const User* u = users_.Find(name)) store_->PutUser(*u);
-}
-
-void Token::WrapMasterFor(const std::string& name, const SecureBytes& kek) {
-  if (!store_) return;
-  User* u = users_.FindMutable(name);
-  if (u == nullptr) return;
-  if (master_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "the token's master key is not open");
-  u->master_wrap = seal::Seal(kek.view(), UserAad(store_->token_id(), u->name, u->role), master_.view());
-  if (unseal_ && !store_->UnsealWrap()) store_->PutUnsealWrap(seal::Seal(unseal_->view(), UnsealAad(store_->token_id()), master_.view()));
-}
-
-void Token::OpenMaster(const std::string& name, const SecureBytes& kek) {
-  if (!store_ || !master_.empty()) return;
-  const User* u = users_.Find(name);
-  if (u == nullptr || u->master_wrap.empty()) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for user '" + name + "': no master key wrap");
-  master_ = seal::Open(kek.view(), UserAad(store_->token_id(), u->name, u->role), u->master_wrap, "user '" + name + "'");
-  if (unseal_ && !store_->UnsealWrap()) store_->PutUnsealWrap(seal::Seal(unseal_->view(), UnsealAad(store_->token_id()), master_.view()));
-}
-
 SecureBytes Token::MasterCopy() const {
   std::lock_guard lock(auth_mu_);
   if (master_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need the master key)");
   return master_.CloneSecret();
 }
 
-Bytes Token::Payload(const Object& o) const {
-  if (o.cls == CKO_SECRET_KEY) return ToBytes(o.secret.view());
-  if (o.cls == CKO_PRIVATE_KEY) return ToBytes(EncodePkcs8(o.pkey.get()).view());
-  return {};
+SecureBytes Token::Payload(const Object& o) const {
+  if (o.cls == CKO_SECRET_KEY) return o.secret.CloneSecret();
+  if (o.cls == CKO_PRIVATE_KEY) return EncodePkcs8(o.pkey.get());
+  return SecureBytes();
+}
+
+TokenStore::Sealer Token::Resealer(const Object& o) const {
+  auto master = std::make_shared<SecureBytes>(MasterCopy());
+  auto payload = std::make_shared<SecureBytes>(Payload(o));
+  ByteView id = store_->token_id();
+  return [master, payload, id](const StoredObject& row) { return seal::Seal(master->view(), ObjectAad(id, row), payload->view()); };
 }
 
 StoredObject Token::ToStored(const Object& o) const {
@@ -128,13 +112,41 @@ StoredObject Token::ToStored(const Object& o) const {
   return row;
 }
 
+std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs) {
+  SecureBytes master = MasterCopy();
+  std::vector<StoredObject> rows;
+  std::vector<SecureBytes> payloads;
+  std::size_t keys = 0, asym = 0;
+  for (const auto& o : objs) {
+    rows.push_back(ToStored(*o));
+    payloads.push_back(Payload(*o));
+    keys += o->IsKey() ? 1 : 0;
+    asym += o->cls == CKO_PUBLIC_KEY || o->cls == CKO_PRIVATE_KEY ? 1 : 0;
+  }
+  std::size_t next = 0;
+  ByteView id = store_->token_id();
+  auto seal = [&](const StoredObject& row) { return seal::Seal(master.view(), ObjectAad(id, row), payloads[next++].view()); };
+  auto quota = [&](std::size_t stored_keys, std::size_t stored_asym) {
+    std::shared_lock lock(mu_);
+    CheckQuota(keys, asym, stored_keys, stored_asym);
+  };
+  std::vector<CK_OBJECT_HANDLE> handles = store_->Insert(std::move(rows), seal, quota);
+  std::unique_lock lock(mu_);
+  for (std::size_t i = 0; i < handles.size(); i++) objects_.emplace(handles[i], std::move(objs[i]));
+  return handles;
+}
+
 ObjectRef Token::LoadStored(const StoredObject& row) const {
   SecureBytes master = MasterCopy();
-  SecureBytes payload = seal::Open(master.view(), ObjectAad(store_->token_id(), row), row.sealed, Describe(row));
+  SecureBytes payload = seal::Open(master.view(), ObjectAad(store_->token_id(), row), row.sealed, DescribeObject(row));
   auto obj = std::make_shared<Object>();
   obj->cls = row.cls;
   obj->key_type = obj->IsKey() ? row.key_type : CK_UNAVAILABLE_INFORMATION;
-  obj->attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
+  try {
+    obj->attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
+  } catch (const Error&) {
+    Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + DescribeObject(row) + ": its attributes are malformed");
+  }
   obj->owner = row.owner;
   obj->shared_with = row.shared_with;
   if (obj->cls == CKO_SECRET_KEY) {
@@ -145,7 +157,7 @@ ObjectRef Token::LoadStored(const StoredObject& row) const {
     const Bytes& spki = obj->attrs.Get(CKA_PUBLIC_KEY_INFO);
     const unsigned char* p = spki.data();
     EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
-    if (k == nullptr) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + Describe(row) + ": bad public key");
+    if (k == nullptr) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + DescribeObject(row) + ": bad public key");
     obj->pkey = ossl::AdoptPkey(k);
     if (const Bytes* params = obj->attrs.Find(CKA_EC_PARAMS)) obj->curve = &CurveFromParams(*params);
   }

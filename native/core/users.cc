@@ -64,11 +64,29 @@ bool CheckVerifier(const PasswordVerifier& v, ByteView password, SecureBytes* ke
   return ok;
 }
 
-UserDb::UserDb(const Profile& p) : profile_(p) {
+const PasswordVerifier& DummyVerifier() {
+  static const PasswordVerifier* dummy = [] {
+    Bytes password = ossl::RandomBytes(24);
+    return new PasswordVerifier(MakeVerifier(password));
+  }();
+  return *dummy;
+}
+
+UserDb::UserDb(const Profile& p, int max_failed_logins)
+    : profile_(p), max_failed_logins_(max_failed_logins < 0 ? p.max_failed_logins : max_failed_logins) {
   User admin;
   admin.name = p.admin_name;
   admin.role = Role::kUnactivatedAdmin;
   users_.emplace(admin.name, std::move(admin));
+}
+
+bool UserDb::TryNormalize(const std::string& name, std::string* out) const {
+  try {
+    *out = NormalizeName(name);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 std::string UserDb::NormalizeName(const std::string& name) const {
@@ -128,33 +146,6 @@ void UserDb::ChangePassword(const std::string& raw_name, ByteView password, Secu
   CheckPassword(password);
   it->second.verifier = MakeVerifier(password, kek);
   it->second.failures = 0;
-  it->second.locked = false;
-}
-
-Role UserDb::Authenticate(const std::string& raw_name, ByteView password, SecureBytes* kek, bool* changed) {
-  std::string name;
-  try {
-    name = NormalizeName(raw_name);
-  } catch (const Error&) {
-    Fail(CKR_PIN_INCORRECT, "wrong user name or password");
-  }
-  auto it = users_.find(name);
-  if (it == users_.end()) Fail(CKR_PIN_INCORRECT, "wrong user name or password");
-  User& u = it->second;
-  if (u.role == Role::kUnactivatedAdmin) Fail(CKR_USER_PIN_NOT_INITIALIZED, "the cluster is not activated");
-  if (u.locked) Fail(CKR_PIN_LOCKED, "user '" + name + "' is locked; an admin must change its password");
-  if (!CheckVerifier(u.verifier, password, kek)) {
-    u.failures++;
-    if (changed != nullptr) *changed = true;
-    if (profile_.max_failed_logins > 0 && u.failures > profile_.max_failed_logins) {
-      u.locked = true;
-      Fail(CKR_PIN_LOCKED, "user '" + name + "' is now locked after too many failed logins");
-    }
-    Fail(CKR_PIN_INCORRECT, "wrong user name or password");
-  }
-  if (u.failures != 0 && changed != nullptr) *changed = true;
-  u.failures = 0;
-  return u.role;
 }
 
 User* UserDb::FindMutable(const std::string& name) {
@@ -186,7 +177,7 @@ const User* UserDb::Find(const std::string& name) const {
 
 std::vector<UserView> UserDb::List() const {
   std::vector<UserView> out;
-  for (const auto& [name, u] : users_) out.push_back({name, u.role, u.locked});
+  for (const auto& [name, u] : users_) out.push_back({name, u.role, Locked(u), u.failures});
   return out;
 }
 

@@ -1,8 +1,9 @@
 // native/core/users.h
 //
 // The users of a token (CloudHSM §2.1, §2.4; for the pkcs11 profile the SO and the normal user):
-// roles, password verifiers (scrypt, compared with CRYPTO_memcmp), failed-login counting and
-// lockout. Holds no plaintext password after a call returns. Not thread-safe: Token locks it.
+// roles, password verifiers (scrypt, compared with CRYPTO_memcmp), failed-login counts and the
+// lockout rule. The login check itself is Token's (token_users.cc), which counts an attempt before
+// its verdict. Holds no plaintext password after a call returns. Not thread-safe: Token locks it.
 #pragma once
 
 #include <map>
@@ -30,28 +31,37 @@ struct PasswordVerifier {
 // the user's key-encryption key (never stored; it wraps the token master key). N = 2^14, r = 8, p = 1.
 PasswordVerifier MakeVerifier(ByteView password, SecureBytes* kek = nullptr, uint64_t n = 1u << 14);
 bool CheckVerifier(const PasswordVerifier& v, ByteView password, SecureBytes* kek = nullptr);
+// A verifier of a random password with the default cost, made once: checking a password against it
+// costs what checking a real user's does (no timing difference for unknown or locked users).
+const PasswordVerifier& DummyVerifier();
 
 struct User {
   std::string name;
   Role role = Role::kCryptoUser;
   PasswordVerifier verifier;
-  int failures = 0;
-  bool locked = false;
-  Bytes master_wrap;  // persistent tokens: the master key sealed under this user's KEK
+  int failures = 0;    // failed logins since the last success or password change
+  Bytes master_wrap;   // persistent tokens: the master key sealed under this user's KEK
+  int64_t gen = 0;     // persistent tokens: the generation that wrote the row, and its MAC
+  Bytes mac;
 };
 
 struct UserView {
   std::string name;
   Role role;
   bool locked;
+  int failures;
 };
 
 class UserDb {
  public:
-  explicit UserDb(const Profile& p);
+  // `max_failed_logins`: more failures than this lock a user; 0 never locks; -1 takes the profile's.
+  UserDb(const Profile& p, int max_failed_logins = -1);
 
   // Names: 1..31 of [A-Za-z0-9_], case-insensitive, kept lower-case. CKR_ARGUMENTS_BAD otherwise.
   std::string NormalizeName(const std::string& name) const;
+  bool TryNormalize(const std::string& name, std::string* out) const;
+  int max_failed_logins() const { return max_failed_logins_; }
+  bool Locked(const User& u) const { return max_failed_logins_ > 0 && u.failures > max_failed_logins_; }
   void CheckPassword(ByteView password) const;  // CKR_PIN_LEN_RANGE
 
   bool Activated() const;
@@ -60,9 +70,6 @@ class UserDb {
   void Create(const std::string& name, ByteView password, Role role, SecureBytes* kek = nullptr);
   void Delete(const std::string& name);
   void ChangePassword(const std::string& name, ByteView password, SecureBytes* kek = nullptr);  // also unlocks
-  // Checks a login; counts failures and locks after too many. Returns the user's role. On a failure
-  // `changed` says the user's record changed (a count or a lock) and must be saved.
-  Role Authenticate(const std::string& name, ByteView password, SecureBytes* kek = nullptr, bool* changed = nullptr);
   const User* Find(const std::string& name) const;
   User* FindMutable(const std::string& name);
   void Replace(std::vector<User> users);  // from storage
@@ -72,6 +79,7 @@ class UserDb {
 
  private:
   const Profile& profile_;
+  int max_failed_logins_;
   std::map<std::string, User> users_;
 };
 

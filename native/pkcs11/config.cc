@@ -5,6 +5,8 @@
 //   # one slot per line, in slot order
 //   slot /var/lib/sealhsm/app   profile=pkcs11 label=app create=true unseal=/etc/sealhsm/app.key
 //   slot memory                 profile=cloudhsm label=scratch
+//   (sync=full|normal: SQLite's synchronous setting, full by default; lockout=N: failed logins
+//   before a PIN locks, 0 never, the profile's by default)
 //
 // `memory` is a token that lives as long as the module is initialized. Without the variable the
 // module shows one memory token with the pkcs11 profile. Errors name the file and line.
@@ -82,8 +84,14 @@ std::vector<SlotConfig> LoadConfig() {
         c.create = v == "true";
       } else if (k == "unseal") {
         c.unseal = ReadKeyFile(where, v);
+      } else if (k == "sync") {
+        if (v != "full" && v != "normal") Bad(where, "sync is 'full' or 'normal'");
+        c.full_sync = v == "full";
+      } else if (k == "lockout") {
+        if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) Bad(where, "lockout is a number of failed logins (0 never locks)");
+        c.max_failed_logins = std::stoi(v);
       } else {
-        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal)");
+        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout)");
       }
     }
     slots.push_back(std::move(c));
@@ -93,8 +101,8 @@ std::vector<SlotConfig> LoadConfig() {
 }
 
 std::shared_ptr<Token> MakeToken(SlotConfig& c) {
-  if (c.dir == "memory") return std::make_shared<Token>(ProfileByName(c.profile), c.label);
-  auto store = TokenStore::Open(c.dir, c.create, c.profile, c.label);
+  if (c.dir == "memory") return std::make_shared<Token>(ProfileByName(c.profile), c.label, c.max_failed_logins);
+  auto store = TokenStore::Open(c.dir, {c.create, c.profile, c.label, c.full_sync, c.max_failed_logins});
   std::optional<SecureBytes> key;
   if (c.unseal) key = c.unseal->CloneSecret();
   return std::make_shared<Token>(ProfileByName(store->profile()), std::move(store), std::move(key));

@@ -15,6 +15,8 @@ struct SlotConfig {
   std::string profile = "pkcs11";
   std::string label = "sealhsm";
   bool create = false;
+  bool full_sync = true;        // sync=full|normal (SQLite synchronous)
+  int max_failed_logins = -1;   // lockout=N (0 never locks); -1 = the profile's
   std::optional<SecureBytes> unseal;
 };
 

@@ -25,6 +25,14 @@ export interface MemoryOptions {
   readonly label?: string;
   /** Sessions in the pool (default 4). */
   readonly sessions?: number;
+  /** Failed logins a user may have before it locks (default: the profile's, 5 for CloudHSM and 10
+   *  for pkcs11; 0 never locks). */
+  readonly maxFailedLogins?: number;
+}
+
+function checkLockout(n: number | undefined): number | undefined {
+  if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > 1000)) throw new RangeError('maxFailedLogins must be an integer 0..1000');
+  return n;
 }
 
 /** Where an unattended service finds its unseal key: 32 raw bytes, or 64 hex characters. */
@@ -42,6 +50,12 @@ export interface OpenOptions {
    *  token the first time a user logs in with it given. Logins are still needed to use keys. */
   readonly unsealKey?: UnsealKeySource;
   readonly sessions?: number;
+  /** For a new token: failed logins before a user locks (default: the profile's; 0 never locks). */
+  readonly maxFailedLogins?: number;
+  /** SQLite's durability: 'full' (default) makes every acknowledged change survive a power loss;
+   *  'normal' survives a crashed process but may lose the last changes on power loss, for a faster
+   *  commit (README, "Persistent tokens", has the measured cost). */
+  readonly synchronous?: 'full' | 'normal';
 }
 
 export interface LoginInfo {
@@ -85,7 +99,7 @@ export class SealHsm {
     const sessions = options.sessions ?? 4;
     if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
     const label = options.label ?? 'sealhsm';
-    return new SealHsm(native.createToken(profile, label), profile, label, sessions);
+    return new SealHsm(native.createToken(profile, label, checkLockout(options.maxFailedLogins)), profile, label, sessions);
   }
 
   /** A persistent cluster in a token directory: SQLite (WAL), every change one transaction, key
@@ -97,8 +111,18 @@ export class SealHsm {
     if (options.profile !== undefined && !PROFILES.includes(options.profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}`);
     const sessions = options.sessions ?? 4;
     if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1024) throw new RangeError('sessions must be 1..1024');
+    if (options.synchronous !== undefined && options.synchronous !== 'full' && options.synchronous !== 'normal') {
+      throw new RangeError("synchronous must be 'full' or 'normal'");
+    }
+    const lockout = checkLockout(options.maxFailedLogins);
     const unseal = options.unsealKey === undefined ? null : await readUnsealKey(options.unsealKey);
-    const slot = await call(native.openToken(options.dir, options.create ?? false, options.profile ?? '', options.label ?? 'sealhsm', unseal));
+    let slot: number;
+    try {
+      const fullSync = options.synchronous !== 'normal';
+      slot = await call(native.openToken(options.dir, options.create ?? false, options.profile ?? '', options.label ?? 'sealhsm', unseal?.key ?? null, fullSync, lockout));
+    } finally {
+      unseal?.wipe(); // the addon copied it into locked memory before queueing
+    }
     const info = native.tokenInfo(slot);
     return new SealHsm(slot, info.profile as ProfileName, info.label, sessions);
   }
@@ -182,21 +206,53 @@ export class SealHsm {
 }
 
 
-async function readUnsealKey(source: UnsealKeySource): Promise<Uint8Array> {
+const WHITESPACE = new Set([0x09, 0x0a, 0x0d, 0x20]);
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** Reads an unseal key into memory of our own: never one of Node's pooled Buffers or a string, so
+ *  `wipe()` leaves no copy we made behind (the caller's own bytes, a file's page cache and the
+ *  environment block are theirs). 32 raw bytes, or 64 hex characters with surrounding white space. */
+async function readUnsealKey(source: UnsealKeySource): Promise<{ key: Uint8Array; wipe: () => void }> {
+  const ours: Uint8Array[] = [];
+  const wipe = (): void => ours.forEach((b) => b.fill(0));
   let raw: Uint8Array;
   if (source instanceof Uint8Array) {
     raw = source;
   } else if (typeof source === 'object' && source !== null && 'file' in source) {
-    raw = await readFile(source.file);
+    raw = await readFile(source.file); // its own allocation, not the pool
+    ours.push(raw);
   } else if (typeof source === 'object' && source !== null && 'env' in source) {
     const v = process.env[source.env];
     if (v === undefined) throw new RangeError(`the environment variable ${source.env} is not set`);
-    raw = Buffer.from(v.trim());
+    raw = Buffer.allocUnsafeSlow(Buffer.byteLength(v, 'latin1'));
+    Buffer.from(raw.buffer, raw.byteOffset, raw.length).write(v, 'latin1');
+    ours.push(raw);
   } else {
     throw new TypeError('unsealKey must be bytes, { file } or { env }');
   }
-  const text = Buffer.from(raw).toString('latin1').trim();
-  if (raw.length !== 32 && /^[0-9a-fA-F]{64}$/.test(text)) raw = Buffer.from(text, 'hex');
-  if (raw.length !== 32) throw new RangeError('an unseal key is 32 bytes (or 64 hex characters)');
-  return raw;
+  if (raw.length === 32) return { key: raw, wipe };
+  let start = 0;
+  let end = raw.length;
+  while (start < end && WHITESPACE.has(raw[start]!)) start++;
+  while (end > start && WHITESPACE.has(raw[end - 1]!)) end--;
+  if (end - start === 64) {
+    const key = Buffer.allocUnsafeSlow(32);
+    ours.push(key);
+    let ok = true;
+    for (let i = 0; i < 32; i++) {
+      const hi = hexValue(raw[start + 2 * i]!);
+      const lo = hexValue(raw[start + 2 * i + 1]!);
+      ok &&= hi >= 0 && lo >= 0;
+      key[i] = ((hi & 15) << 4) | (lo & 15);
+    }
+    if (ok) return { key, wipe };
+  }
+  wipe();
+  throw new RangeError('an unseal key is 32 bytes (or 64 hex characters)');
 }

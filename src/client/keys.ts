@@ -4,7 +4,7 @@
 // the HSM. Unless told otherwise, keys get the usage their type is for (EC/Ed25519/RSA: sign and
 // verify; AES: encrypt and decrypt; generic secrets: sign and verify, i.e. HMAC).
 
-import { call } from '../errors.js';
+import { HsmIntegrityError, call, fromNative } from '../errors.js';
 import { curveByName, type CurveName } from '../keys/curves.js';
 import { privateKeyTemplate, publicKeyTemplate, secretKeyTemplate, type KeyInput } from '../keys/import.js';
 import { CKA, CKM } from '../native/pkcs11_gen.js';
@@ -25,6 +25,19 @@ export interface KeyFilter {
   readonly type?: KeyType;
   readonly token?: boolean;
   readonly ref?: number;
+}
+
+/** `find` met keys that fail their integrity check: `message` names each, `damaged` holds their
+ *  errors, and `keys` the matching keys that are intact and usable. */
+export class DamagedKeysError extends HsmIntegrityError {
+  readonly damaged: readonly HsmIntegrityError[];
+  readonly keys: readonly KeyHandle[];
+
+  constructor(damaged: readonly HsmIntegrityError[], keys: readonly KeyHandle[]) {
+    super('CKR_SEALHSM_INTEGRITY_FAILURE', `find: ${damaged.length} matching key(s) failed their integrity check: ${damaged.map((e) => e.message).join('; ')}`);
+    this.damaged = damaged;
+    this.keys = keys;
+  }
 }
 
 const withDefaults = (given: KeyAttributes, defaults: KeyAttributes): KeyAttributes => ({ ...defaults, ...given });
@@ -119,8 +132,14 @@ export class KeyManager {
     if (f.type !== undefined) tmpl.push([CKA.KEY_TYPE, TYPE_VALUES[f.type]]);
     if (f.token !== undefined) tmpl.push([CKA.TOKEN, f.token]);
     const refs = await call(this.#ctx.native.findObjects(this.#ctx.session(), tmpl));
-    const keys = await Promise.all(refs.map((r) => this.#load(r).catch(() => undefined)));
-    return keys.filter((k): k is KeyHandle => k !== undefined);
+    const loaded = await Promise.allSettled(refs.map((r) => this.#load(r)));
+    const keys = loaded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = loaded.flatMap((r) => (r.status === 'rejected' ? [fromNative(r.reason)] : []));
+    if (failed.length === 0) return keys;
+    // A key that fails its integrity check is reported, never hidden; the intact ones ride along.
+    const damaged = failed.filter((e): e is HsmIntegrityError => e instanceof HsmIntegrityError);
+    if (damaged.length !== failed.length) throw failed.find((e) => !(e instanceof HsmIntegrityError));
+    throw new DamagedKeysError(damaged, keys);
   }
 
   async #matches(k: KeyHandle, f: KeyFilter): Promise<boolean> {

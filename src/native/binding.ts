@@ -82,10 +82,12 @@ export interface NativeTokenInfo {
 
 /** The addon. Async functions reject with an Error carrying `code` (CKR name) and `rv`. */
 export interface NativeBinding {
-  createToken(profile: string, label: string): number;
+  createToken(profile: string, label: string, maxFailedLogins?: number): number;
   removeToken(slot: number): void;
   /** Opens (or with `create`, makes) a persistent token directory; resolves to its slot. */
-  openToken(dir: string, create: boolean, profile: string, label: string, unsealKey: Uint8Array | null): Promise<number>;
+  openToken(
+    dir: string, create: boolean, profile: string, label: string, unsealKey: Uint8Array | null, fullSync: boolean, maxFailedLogins: number | undefined,
+  ): Promise<number>;
   /** A consistent copy of a live persistent token into a new directory. */
   backupToken(slot: number, destination: string): Promise<void>;
   openSession(slot: number, readWrite: boolean): number;

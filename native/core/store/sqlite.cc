@@ -63,7 +63,7 @@ std::string Stmt::Text(int col) const {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
-Db::Db(const std::string& path, bool create) {
+Db::Db(const std::string& path, bool create, bool full_sync) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
@@ -73,7 +73,7 @@ Db::Db(const std::string& path, bool create) {
   }
   sqlite3_busy_timeout(db_, 10000);
   Exec("PRAGMA journal_mode=WAL");
-  Exec("PRAGMA synchronous=NORMAL");  // WAL + NORMAL: a crashed process loses no committed write
+  Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   Exec("PRAGMA foreign_keys=ON");
   Exec("PRAGMA secure_delete=ON");    // deleted rows are overwritten, not left in free pages
 }

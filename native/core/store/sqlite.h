@@ -42,8 +42,9 @@ class Stmt {
 class Db {
  public:
   // Opens (creating the file when `create`) with WAL, foreign keys and a busy timeout for writers
-  // in other processes.
-  Db(const std::string& path, bool create);
+  // in other processes. `full_sync`: synchronous=FULL, so a commit survives power loss (NORMAL
+  // survives a crashed process but may lose the last commits on power loss).
+  Db(const std::string& path, bool create, bool full_sync);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -67,6 +68,18 @@ class WriteTx {
  private:
   Db& db_;
   bool done_ = false;
+};
+
+// BEGIN ... COMMIT around reads that must see one snapshot.
+class ReadTx {
+ public:
+  explicit ReadTx(Db& db) : db_(db) { db_.Exec("BEGIN"); }
+  ~ReadTx() { sqlite3_exec(db_.raw(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTx(const ReadTx&) = delete;
+  ReadTx& operator=(const ReadTx&) = delete;
+
+ private:
+  Db& db_;
 };
 
 [[noreturn]] void Raise(sqlite3* db, const char* what);

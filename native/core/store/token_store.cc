@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include <cstring>
 #include <functional>
 #include <string>
@@ -17,17 +19,26 @@ const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL, n INTEGER NOT NULL, r INTEGER NOT NULL,
-  p INTEGER NOT NULL, verifier BLOB NOT NULL, failures INTEGER NOT NULL, locked INTEGER NOT NULL, master_wrap BLOB);
+  p INTEGER NOT NULL, verifier BLOB NOT NULL, master_wrap BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (name TEXT PRIMARY KEY, failures INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS unseal (id INTEGER PRIMARY KEY CHECK (id = 1), wrap BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
   handle INTEGER PRIMARY KEY AUTOINCREMENT, class INTEGER NOT NULL, key_type INTEGER NOT NULL,
   label BLOB NOT NULL, id BLOB NOT NULL, owner TEXT NOT NULL, shared TEXT NOT NULL,
-  attrs BLOB NOT NULL, sealed BLOB);
+  attrs BLOB NOT NULL, sealed BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_label ON objects (label);
 CREATE INDEX IF NOT EXISTS objects_id ON objects (id);
 CREATE INDEX IF NOT EXISTS objects_class ON objects (class, key_type);
 CREATE INDEX IF NOT EXISTS objects_owner ON objects (owner);
+CREATE TABLE IF NOT EXISTS changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, gen INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+  handle INTEGER NOT NULL, old_mac BLOB, new_mac BLOB);
+CREATE INDEX IF NOT EXISTS changes_gen ON changes (gen);
 )";
+
+// How many generations of the change log are kept for other processes to catch up with; one that
+// falls further behind verifies the whole token again.
+constexpr int64_t kChangeLogGenerations = 10000;
 
 bool IsDir(const std::string& p) {
   struct stat st;
@@ -38,17 +49,25 @@ bool Exists(const std::string& p) {
   return stat(p.c_str(), &st) == 0;
 }
 
-std::string Meta(sql::Db& db, const char* key) {
+std::optional<Bytes> MetaBytes(sql::Db& db, const char* key) {
   sql::Stmt s(db.raw(), "SELECT value FROM meta WHERE key = ?");
   s.Bind(1, std::string(key));
-  if (!s.Step()) return {};
-  Bytes b = s.Blob(0);
-  return std::string(b.begin(), b.end());
+  if (!s.Step()) return std::nullopt;
+  return s.Blob(0);
+}
+
+std::string Meta(sql::Db& db, const char* key) {
+  auto b = MetaBytes(db, key);
+  return b ? std::string(b->begin(), b->end()) : std::string();
 }
 
 void PutMeta(sql::Db& db, const char* key, ByteView value) {
   sql::Stmt s(db.raw(), "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   s.Bind(1, std::string(key)).Bind(2, value).Run();
+}
+
+void PutMetaText(sql::Db& db, const char* key, const std::string& v) {
+  PutMeta(db, key, ByteView(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
 }
 
 std::string JoinShared(const std::set<std::string>& s) {
@@ -69,6 +88,8 @@ std::set<std::string> SplitShared(const std::string& s) {
   return out;
 }
 
+constexpr const char* kObjectColumns = "handle, class, key_type, label, id, owner, shared, attrs, sealed, gen, mac";
+
 StoredObject RowToObject(sql::Stmt& s) {
   StoredObject o;
   o.handle = static_cast<CK_OBJECT_HANDLE>(s.Int(0));
@@ -80,44 +101,50 @@ StoredObject RowToObject(sql::Stmt& s) {
   o.shared_with = SplitShared(s.Text(6));
   o.attrs = s.Blob(7);
   o.sealed = s.Blob(8);
+  o.gen = s.Int(9);
+  o.mac = s.Blob(10);
   return o;
 }
 
-constexpr const char* kObjectColumns = "handle, class, key_type, label, id, owner, shared, attrs, sealed";
+[[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
 
 }  // namespace
 
-Bytes ObjectAad(ByteView token_id, const StoredObject& o) {
-  Bytes aad;
-  const char tag[] = "sealhsm object v1";
-  Append(aad, ByteView(reinterpret_cast<const uint8_t*>(tag), sizeof tag));
-  Append(aad, token_id);
-  for (CK_ULONG v : {static_cast<CK_ULONG>(o.handle), o.cls, o.key_type}) Append(aad, UlongBytes(v));
-  // Length-prefixed, so no two different rows give the same additional data.
-  auto field = [&](ByteView b) {
-    Append(aad, UlongBytes(b.size));
-    Append(aad, b);
-  };
-  std::string shared = JoinShared(o.shared_with);
-  field(o.label);
-  field(o.id);
-  field(ByteView(reinterpret_cast<const uint8_t*>(o.owner.data()), o.owner.size()));
-  field(ByteView(reinterpret_cast<const uint8_t*>(shared.data()), shared.size()));
-  field(o.attrs);
-  return aad;
+// One row a write transaction changed: its MAC before (empty for a new row) and after (empty when
+// deleted). The manifest digest moves by both.
+struct TokenStore::Change {
+  const char* kind;  // "user" | "object"
+  std::string name;
+  CK_OBJECT_HANDLE handle = 0;
+  Bytes old_mac, new_mac;
+};
+
+std::string DescribeObject(const StoredObject& row) {
+  char b[40];
+  snprintf(b, sizeof b, "object 0x%lx", static_cast<unsigned long>(row.handle));
+  std::string d = b;
+  if (!row.label.empty()) d += " ('" + std::string(row.label.begin(), row.label.end()) + "')";
+  return d;
 }
 
-std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, bool create, const std::string& profile, const std::string& label) {
+Bytes ObjectAad(ByteView token_id, const StoredObject& o) {
+  statemac::Message m("sealhsm object v2");
+  m.Add(token_id).Add(static_cast<uint64_t>(o.handle)).Add(static_cast<uint64_t>(o.cls)).Add(static_cast<uint64_t>(o.key_type));
+  m.Add(o.label).Add(o.id).Add(o.owner).Add(JoinShared(o.shared_with)).Add(o.attrs).Add(static_cast<uint64_t>(o.gen));
+  return m.bytes();
+}
+
+std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const StoreOptions& o) {
   std::string path = dir + "/token.db";
   if (!IsDir(dir)) {
-    if (!create) Fail(CKR_TOKEN_NOT_PRESENT, "no token directory at " + dir);
+    if (!o.create) Fail(CKR_TOKEN_NOT_PRESENT, "no token directory at " + dir);
     if (mkdir(dir.c_str(), 0700) != 0) Fail(CKR_DEVICE_ERROR, "cannot create " + dir);
   }
   bool fresh = !Exists(path);
-  if (fresh && !create) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " is not a sealhsm token (no token.db)");
+  if (fresh && !o.create) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " is not a sealhsm token (no token.db)");
   std::unique_ptr<TokenStore> t(new TokenStore());
   t->dir_ = dir;
-  t->db_ = std::make_unique<sql::Db>(path, create);
+  t->db_ = std::make_unique<sql::Db>(path, o.create, o.full_sync);
   sql::Db& db = *t->db_;
   bool has_meta;
   {
@@ -128,24 +155,29 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, bool create
   if (has_meta) {
     std::string magic = Meta(db, "magic"), format = Meta(db, "format");
     if (magic != "sealhsm-token") Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " is not a sealhsm token");
-    int64_t version = format.empty() ? 0 : std::stoll(format);
+    int64_t version = format.empty() || format.size() > 9 || format.find_first_not_of("0123456789") != std::string::npos ? 0 : std::stoll(format);
     if (version > kFormat) {
       Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", newer than this sealhsm reads (" + std::to_string(kFormat) + "); upgrade sealhsm");
     }
     if (version < 1) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has no valid token format version");
+    if (version < kFormat) {
+      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", which has no authenticated token state; make a new token and move the keys with wrap/unwrap");
+    }
   } else {
     sql::WriteTx tx(db);
     db.Exec(kSchema);
-    auto put = [&](const char* k, const std::string& v) { PutMeta(db, k, ByteView(reinterpret_cast<const uint8_t*>(v.data()), v.size())); };
-    put("magic", "sealhsm-token");
-    put("format", std::to_string(kFormat));
-    put("profile", profile);
-    put("label", label);
+    PutMetaText(db, "magic", "sealhsm-token");
+    PutMetaText(db, "format", std::to_string(kFormat));
+    PutMetaText(db, "profile", o.profile);
+    PutMetaText(db, "label", o.label);
+    PutMetaText(db, "max_failed_logins", std::to_string(o.max_failed_logins));
     PutMeta(db, "token_id", ossl::RandomBytes(16));
     tx.Commit();
   }
   t->profile_ = Meta(db, "profile");
   t->label_ = Meta(db, "label");
+  std::string max = Meta(db, "max_failed_logins");
+  t->max_failed_logins_ = max.empty() || max.size() > 6 ? -1 : std::atoi(max.c_str());
   std::string id = Meta(db, "token_id");
   t->token_id_.assign(id.begin(), id.end());
   if (t->token_id_.size() != 16) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has a damaged token id");
@@ -154,58 +186,273 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, bool create
   return t;
 }
 
-bool TokenStore::Changed() {
+// ---------------------------------------------------------------- the state key and the manifest
+
+namespace {
+
+Bytes HeaderMac(ByteView key, ByteView token_id, sql::Db& db) {
+  statemac::Message m("sealhsm header v2");
+  m.Add(token_id);
+  for (const char* k : {"magic", "format", "profile", "label", "max_failed_logins"}) m.Add(std::string(k)).Add(Meta(db, k));
+  return m.Sign(key);
+}
+
+}  // namespace
+
+Bytes TokenStore::RowMac(const StoredObject& o) const {
+  statemac::Message m("sealhsm object row v2");
+  m.Add(ObjectAad(token_id_, o)).Add(o.sealed);
+  return m.Sign(state_key_.view());
+}
+
+Bytes TokenStore::UserMac(const User& u, int64_t gen) const {
+  statemac::Message m("sealhsm user row v2");
+  m.Add(token_id_).Add(u.name).Add(std::string(RoleName(u.role))).Add(u.verifier.salt).Add(u.verifier.n);
+  m.Add(static_cast<uint64_t>(u.verifier.r)).Add(static_cast<uint64_t>(u.verifier.p)).Add(u.verifier.hash).Add(u.master_wrap);
+  m.Add(static_cast<uint64_t>(gen));
+  return m.Sign(state_key_.view());
+}
+
+bool TokenStore::HasState() {
+  std::lock_guard lock(mu_);
+  return MetaBytes(*db_, "manifest").has_value();
+}
+
+statemac::Manifest TokenStore::ReadManifest() {
+  auto blob = MetaBytes(*db_, "manifest");
+  if (!blob) Tampered("the token manifest: it is missing");
+  return statemac::Manifest::Decode(state_key_.view(), token_id_, *blob);
+}
+
+void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users) {
+  statemac::Manifest found;
+  {
+    sql::Stmt s(db_->raw(), "SELECT name, role, salt, n, r, p, verifier, master_wrap, gen, mac FROM users");
+    while (s.Step()) {
+      User u;
+      u.name = s.Text(0);
+      std::string role = s.Text(1);
+      u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
+      u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
+      u.master_wrap = s.Blob(7);
+      u.gen = s.Int(8);
+      u.mac = s.Blob(9);
+      statemac::XorInto(found.digest, u.mac);
+      found.rows++;
+      bool ok = u.mac.size() == statemac::kMacBytes && CRYPTO_memcmp(UserMac(u, u.gen).data(), u.mac.data(), statemac::kMacBytes) == 0;
+      if (!ok && damaged_users != nullptr) damaged_users->insert(u.name);
+    }
+  }
+  {
+    sql::Stmt s(db_->raw(), "SELECT mac FROM objects");
+    while (s.Step()) {
+      statemac::XorInto(found.digest, s.Blob(0));
+      found.rows++;
+    }
+  }
+  if (found.rows != m.rows || CRYPTO_memcmp(found.digest.data(), m.digest.data(), statemac::kMacBytes) != 0) {
+    Tampered("the token: its rows do not match its manifest (" + std::to_string(found.rows) + " rows, " + std::to_string(m.rows) +
+             " expected): a row was deleted, inserted or restored from an older copy");
+  }
+}
+
+std::set<std::string> TokenStore::Unlock(ByteView master) {
+  std::lock_guard lock(mu_);
+  SecureBytes key = statemac::DeriveKey(master);
+  state_key_ = std::move(key);
+  try {
+    std::set<std::string> damaged;
+    auto header = MetaBytes(*db_, "header_mac");
+    if (!MetaBytes(*db_, "manifest")) {
+      sql::Stmt s(db_->raw(), "SELECT count(*) FROM users");
+      if (header || (s.Step() && s.Int(0) != 0)) Tampered("the token: it has users but no manifest");
+      sql::WriteTx tx(*db_);
+      PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
+      PutMeta(*db_, "manifest", statemac::Manifest{}.Encode(state_key_.view(), token_id_));
+      tx.Commit();
+      known_ = statemac::Manifest{};
+      return damaged;
+    }
+    Bytes want = HeaderMac(state_key_.view(), token_id_, *db_);
+    if (!header || header->size() != want.size() || CRYPTO_memcmp(header->data(), want.data(), want.size()) != 0) {
+      Tampered("the token header (profile, label, format or lockout): it was edited");
+    }
+    sql::ReadTx snapshot(*db_);  // the manifest and the rows from one snapshot
+    known_ = ReadManifest();
+    VerifyAllRows(known_, &damaged);
+    data_version_ = db_->DataVersion();
+    return damaged;
+  } catch (...) {
+    state_key_ = SecureBytes();
+    throw;
+  }
+}
+
+void TokenStore::Lock() {
+  std::lock_guard lock(mu_);
+  state_key_ = SecureBytes();
+}
+
+StoreChanges TokenStore::Poll() {
   std::lock_guard lock(mu_);
   data_version_stmt_->Reset();
   int64_t v = data_version_stmt_->Step() ? data_version_stmt_->Int(0) : 0;
   data_version_stmt_->Reset();
-  bool changed = v != data_version_;
+  StoreChanges out;
+  if (v == data_version_) return out;
   data_version_ = v;
-  return changed;
+  if (state_key_.empty()) {
+    out.all = true;
+    return out;
+  }
+  sql::ReadTx snapshot(*db_);
+  statemac::Manifest m = ReadManifest();
+  if (m.gen < known_.gen) {
+    Tampered("the token: its generation went back from " + std::to_string(known_.gen) + " to " + std::to_string(m.gen) +
+             " (it was restored from an older copy)");
+  }
+  out.users = true;  // failure counts may have moved
+  if (m.gen == known_.gen) {
+    // A commit that raised no generation writes only login counts; anything else is an edit.
+    VerifyAllRows(m, nullptr);
+    return out;
+  }
+  sql::Stmt s(db_->raw(), "SELECT gen, kind, handle, old_mac, new_mac FROM changes WHERE gen > ? ORDER BY seq");
+  s.Bind(1, known_.gen);
+  statemac::Manifest next = known_;
+  int64_t expect = known_.gen + 1;
+  bool gap = false;
+  while (s.Step()) {
+    int64_t gen = s.Int(0);
+    if (gen != expect && gen != expect - 1) gap = true;
+    expect = gen + 1;
+    if (s.Text(1) == "object") out.objects.push_back(static_cast<CK_OBJECT_HANDLE>(s.Int(2)));
+    Bytes before = s.Blob(3), after = s.Blob(4);
+    if (!before.empty()) statemac::XorInto(next.digest, before), next.rows--;
+    if (!after.empty()) statemac::XorInto(next.digest, after), next.rows++;
+  }
+  next.gen = expect - 1;
+  if (gap || next.gen != m.gen) {  // the log no longer reaches back: check everything
+    VerifyAllRows(m, nullptr);
+    out.all = true;
+  } else if (next.rows != m.rows || CRYPTO_memcmp(next.digest.data(), m.digest.data(), statemac::kMacBytes) != 0) {
+    Tampered("the token: its change log does not match its manifest");
+  }
+  known_ = m;
+  return out;
 }
+
+void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body) {
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change the token (its state is signed with the master key)");
+  sql::WriteTx tx(*db_);
+  statemac::Manifest m = ReadManifest();
+  bool current = m.gen == known_.gen;
+  std::vector<Change> changes;
+  m.gen++;
+  body(m.gen, changes);
+  sql::Stmt log(db_->raw(), "INSERT INTO changes (gen, kind, name, handle, old_mac, new_mac) VALUES (?,?,?,?,?,?)");
+  for (const Change& c : changes) {
+    if (!c.old_mac.empty()) statemac::XorInto(m.digest, c.old_mac), m.rows--;
+    if (!c.new_mac.empty()) statemac::XorInto(m.digest, c.new_mac), m.rows++;
+    log.Reset();
+    log.Bind(1, m.gen).Bind(2, std::string(c.kind)).Bind(3, c.name).Bind(4, static_cast<int64_t>(c.handle));
+    if (c.old_mac.empty()) log.BindNull(5); else log.Bind(5, c.old_mac);
+    if (c.new_mac.empty()) log.BindNull(6); else log.Bind(6, c.new_mac);
+    log.Run();
+  }
+  PutMeta(*db_, "manifest", m.Encode(state_key_.view(), token_id_));
+  if (m.gen % 256 == 0) sql::Stmt(db_->raw(), "DELETE FROM changes WHERE gen <= ?").Bind(1, m.gen - kChangeLogGenerations).Run();
+  tx.Commit();
+  if (current) known_ = m;  // otherwise Poll catches up with the other process's writes first
+}
+
+// ---------------------------------------------------------------- users
 
 std::vector<User> TokenStore::Users() {
   std::lock_guard lock(mu_);
-  sql::Stmt s(db_->raw(), "SELECT name, role, salt, n, r, p, verifier, failures, locked, master_wrap FROM users");
+  sql::Stmt s(db_->raw(),
+              "SELECT u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac, coalesce(f.failures, 0) "
+              "FROM users u LEFT JOIN login_failures f ON f.name = u.name");
   std::vector<User> out;
   while (s.Step()) {
     User u;
     u.name = s.Text(0);
     std::string role = s.Text(1);
-    u.role = role == "unactivated-admin" ? Role::kUnactivatedAdmin : RoleFromName(role);
-    u.verifier.salt = s.Blob(2);
-    u.verifier.n = static_cast<uint64_t>(s.Int(3));
-    u.verifier.r = static_cast<uint32_t>(s.Int(4));
-    u.verifier.p = static_cast<uint32_t>(s.Int(5));
-    u.verifier.hash = s.Blob(6);
-    u.failures = static_cast<int>(s.Int(7));
-    u.locked = s.Int(8) != 0;
-    u.master_wrap = s.Blob(9);
+    u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
+    u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
+    u.master_wrap = s.Blob(7);
+    u.gen = s.Int(8);
+    u.mac = s.Blob(9);
+    int64_t f = s.Int(10);
+    u.failures = f < 0 ? 0 : f > 1000000 ? 1000000 : static_cast<int>(f);
     out.push_back(std::move(u));
   }
   return out;
 }
 
-void TokenStore::PutUser(const User& u) {
+bool TokenStore::VerifyUser(const User& u) {
   std::lock_guard lock(mu_);
-  sql::WriteTx tx(*db_);
-  sql::Stmt s(db_->raw(),
-              "INSERT INTO users (name, role, salt, n, r, p, verifier, failures, locked, master_wrap) VALUES (?,?,?,?,?,?,?,?,?,?) "
-              "ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, n=excluded.n, r=excluded.r, p=excluded.p, "
-              "verifier=excluded.verifier, failures=excluded.failures, locked=excluded.locked, master_wrap=excluded.master_wrap");
-  s.Bind(1, u.name).Bind(2, std::string(RoleName(u.role))).Bind(3, u.verifier.salt).Bind(4, static_cast<int64_t>(u.verifier.n));
-  s.Bind(5, static_cast<int64_t>(u.verifier.r)).Bind(6, static_cast<int64_t>(u.verifier.p)).Bind(7, u.verifier.hash);
-  s.Bind(8, static_cast<int64_t>(u.failures)).Bind(9, static_cast<int64_t>(u.locked ? 1 : 0)).Bind(10, u.master_wrap).Run();
-  tx.Commit();
-  data_version_ = db_->DataVersion();
+  if (state_key_.empty()) return false;
+  Bytes want = UserMac(u, u.gen);
+  return u.mac.size() == want.size() && CRYPTO_memcmp(u.mac.data(), want.data(), want.size()) == 0;
+}
+
+void TokenStore::PutUser(User& u) {
+  std::lock_guard lock(mu_);
+  Write([&](int64_t gen, std::vector<Change>& changes) {
+    Change c{"user", u.name, 0, {}, UserMac(u, gen)};
+    {
+      sql::Stmt old(db_->raw(), "SELECT mac FROM users WHERE name = ?");
+      old.Bind(1, u.name);
+      if (old.Step()) c.old_mac = old.Blob(0);
+    }
+    sql::Stmt s(db_->raw(),
+                "INSERT INTO users (name, role, salt, n, r, p, verifier, master_wrap, gen, mac) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, n=excluded.n, r=excluded.r, p=excluded.p, "
+                "verifier=excluded.verifier, master_wrap=excluded.master_wrap, gen=excluded.gen, mac=excluded.mac");
+    s.Bind(1, u.name).Bind(2, std::string(RoleName(u.role))).Bind(3, u.verifier.salt).Bind(4, static_cast<int64_t>(u.verifier.n));
+    s.Bind(5, static_cast<int64_t>(u.verifier.r)).Bind(6, static_cast<int64_t>(u.verifier.p)).Bind(7, u.verifier.hash);
+    s.Bind(8, u.master_wrap).Bind(9, gen).Bind(10, c.new_mac).Run();
+    u.gen = gen;
+    u.mac = c.new_mac;
+    changes.push_back(std::move(c));
+  });
 }
 
 void TokenStore::DeleteUser(const std::string& name) {
   std::lock_guard lock(mu_);
+  Write([&](int64_t, std::vector<Change>& changes) {
+    Change c{"user", name, 0, {}, {}};
+    {
+      sql::Stmt old(db_->raw(), "SELECT mac FROM users WHERE name = ?");
+      old.Bind(1, name);
+      if (!old.Step()) Fail(CKR_ARGUMENTS_BAD, "no user '" + name + "'");
+      c.old_mac = old.Blob(0);
+    }
+    sql::Stmt(db_->raw(), "DELETE FROM users WHERE name = ?").Bind(1, name).Run();
+    sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name = ?").Bind(1, name).Run();
+    changes.push_back(std::move(c));
+  });
+}
+
+int TokenStore::RecordLoginAttempt(const std::string& name) {
+  std::lock_guard lock(mu_);
   sql::WriteTx tx(*db_);
-  sql::Stmt(db_->raw(), "DELETE FROM users WHERE name = ?").Bind(1, name).Run();
+  sql::Stmt s(db_->raw(),
+              "INSERT INTO login_failures (name, failures) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET failures = min(failures + 1, 1000000) "
+              "RETURNING failures");
+  s.Bind(1, name);
+  int64_t after = s.Step() ? s.Int(0) : 1;
+  s.Reset();
   tx.Commit();
-  data_version_ = db_->DataVersion();
+  return static_cast<int>(after - 1);
+}
+
+void TokenStore::ClearLoginFailures(const std::string& name) {
+  std::lock_guard lock(mu_);
+  sql::WriteTx tx(*db_);
+  sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name = ?").Bind(1, name).Run();
+  tx.Commit();
 }
 
 std::optional<Bytes> TokenStore::UnsealWrap() {
@@ -222,41 +469,68 @@ void TokenStore::PutUnsealWrap(ByteView wrap) {
   tx.Commit();
 }
 
-CK_OBJECT_HANDLE TokenStore::Insert(StoredObject o, const std::function<Bytes(const StoredObject&)>& seal) {
+// ---------------------------------------------------------------- objects
+
+std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota) {
   std::lock_guard lock(mu_);
-  sql::WriteTx tx(*db_);
-  {
-    sql::Stmt s(db_->raw(), "INSERT INTO objects (class, key_type, label, id, owner, shared, attrs, sealed) VALUES (?,?,?,?,?,?,?,NULL)");
-    s.Bind(1, static_cast<int64_t>(o.cls)).Bind(2, static_cast<int64_t>(o.key_type)).Bind(3, o.label).Bind(4, o.id);
-    s.Bind(5, o.owner).Bind(6, JoinShared(o.shared_with)).Bind(7, o.attrs).Run();
-  }
-  o.handle = static_cast<CK_OBJECT_HANDLE>(db_->LastRowId());
-  Bytes sealed = seal(o);
-  sql::Stmt(db_->raw(), "UPDATE objects SET sealed = ? WHERE handle = ?").Bind(1, sealed).Bind(2, static_cast<int64_t>(o.handle)).Run();
-  tx.Commit();
-  data_version_ = db_->DataVersion();
-  return o.handle;
+  std::vector<CK_OBJECT_HANDLE> handles;
+  Write([&](int64_t gen, std::vector<Change>& changes) {
+    if (quota) {
+      sql::Stmt s(db_->raw(), "SELECT count(*), coalesce(sum(class IN (2, 3)), 0) FROM objects WHERE class IN (2, 3, 4)");
+      s.Step();
+      quota(static_cast<std::size_t>(s.Int(0)), static_cast<std::size_t>(s.Int(1)));
+    }
+    for (StoredObject& o : rows) {
+      o.gen = gen;
+      {
+        sql::Stmt s(db_->raw(), "INSERT INTO objects (class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,X'',?,X'')");
+        s.Bind(1, static_cast<int64_t>(o.cls)).Bind(2, static_cast<int64_t>(o.key_type)).Bind(3, o.label).Bind(4, o.id);
+        s.Bind(5, o.owner).Bind(6, JoinShared(o.shared_with)).Bind(7, o.attrs).Bind(8, gen).Run();
+      }
+      o.handle = static_cast<CK_OBJECT_HANDLE>(db_->LastRowId());
+      o.sealed = seal(o);
+      o.mac = RowMac(o);
+      sql::Stmt(db_->raw(), "UPDATE objects SET sealed = ?, mac = ? WHERE handle = ?").Bind(1, o.sealed).Bind(2, o.mac).Bind(3, static_cast<int64_t>(o.handle)).Run();
+      changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
+      handles.push_back(o.handle);
+    }
+  });
+  return handles;
 }
 
-void TokenStore::Update(const StoredObject& o) {
+void TokenStore::Update(StoredObject o, const Sealer& seal) {
   std::lock_guard lock(mu_);
-  sql::WriteTx tx(*db_);
-  sql::Stmt s(db_->raw(), "UPDATE objects SET label=?, id=?, owner=?, shared=?, attrs=?, sealed=? WHERE handle=?");
-  s.Bind(1, o.label).Bind(2, o.id).Bind(3, o.owner).Bind(4, JoinShared(o.shared_with)).Bind(5, o.attrs).Bind(6, o.sealed);
-  s.Bind(7, static_cast<int64_t>(o.handle)).Run();
-  if (sqlite3_changes(db_->raw()) != 1) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was deleted meanwhile");
-  tx.Commit();
-  data_version_ = db_->DataVersion();
+  Write([&](int64_t gen, std::vector<Change>& changes) {
+    Change c{"object", {}, o.handle, {}, {}};
+    {
+      sql::Stmt old(db_->raw(), "SELECT mac FROM objects WHERE handle = ?");
+      old.Bind(1, static_cast<int64_t>(o.handle));
+      if (!old.Step()) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was deleted meanwhile");
+      c.old_mac = old.Blob(0);
+    }
+    o.gen = gen;
+    o.sealed = seal(o);
+    o.mac = c.new_mac = RowMac(o);
+    sql::Stmt s(db_->raw(), "UPDATE objects SET label=?, id=?, owner=?, shared=?, attrs=?, sealed=?, gen=?, mac=? WHERE handle=?");
+    s.Bind(1, o.label).Bind(2, o.id).Bind(3, o.owner).Bind(4, JoinShared(o.shared_with)).Bind(5, o.attrs).Bind(6, o.sealed);
+    s.Bind(7, gen).Bind(8, o.mac).Bind(9, static_cast<int64_t>(o.handle)).Run();
+    changes.push_back(std::move(c));
+  });
 }
 
 void TokenStore::Delete(CK_OBJECT_HANDLE h) {
   std::lock_guard lock(mu_);
-  sql::WriteTx tx(*db_);
-  sql::Stmt(db_->raw(), "DELETE FROM objects WHERE handle = ?").Bind(1, static_cast<int64_t>(h)).Run();
-  bool gone = sqlite3_changes(db_->raw()) == 1;
-  tx.Commit();
-  data_version_ = db_->DataVersion();
-  if (!gone) Fail(CKR_OBJECT_HANDLE_INVALID, "no object with handle " + std::to_string(h));
+  Write([&](int64_t, std::vector<Change>& changes) {
+    Change c{"object", {}, h, {}, {}};
+    {
+      sql::Stmt old(db_->raw(), "SELECT mac FROM objects WHERE handle = ?");
+      old.Bind(1, static_cast<int64_t>(h));
+      if (!old.Step()) Fail(CKR_OBJECT_HANDLE_INVALID, "no object with handle " + std::to_string(h));
+      c.old_mac = old.Blob(0);
+    }
+    sql::Stmt(db_->raw(), "DELETE FROM objects WHERE handle = ?").Bind(1, static_cast<int64_t>(h)).Run();
+    changes.push_back(std::move(c));
+  });
 }
 
 std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
@@ -264,7 +538,13 @@ std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
   sql::Stmt s(db_->raw(), (std::string("SELECT ") + kObjectColumns + " FROM objects WHERE handle = ?").c_str());
   s.Bind(1, static_cast<int64_t>(h));
   if (!s.Step()) return std::nullopt;
-  return RowToObject(s);
+  StoredObject o = RowToObject(s);
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need the master key)");
+  Bytes want = RowMac(o);
+  if (o.mac.size() != want.size() || CRYPTO_memcmp(o.mac.data(), want.data(), want.size()) != 0) {
+    Tampered(DescribeObject(o) + ": its row was modified, swapped or belongs to another token");
+  }
+  return o;
 }
 
 std::vector<StoredObject> TokenStore::Find(const FindQuery& q) {
@@ -294,7 +574,7 @@ std::size_t TokenStore::CountKeys(bool asymmetric_only) {
 void TokenStore::Backup(const std::string& dest_dir) {
   if (Exists(dest_dir + "/token.db")) Fail(CKR_ARGUMENTS_BAD, dest_dir + " already holds a token");
   if (!IsDir(dest_dir) && mkdir(dest_dir.c_str(), 0700) != 0) Fail(CKR_DEVICE_ERROR, "cannot create " + dest_dir);
-  sql::Db dest(dest_dir + "/token.db", true);
+  sql::Db dest(dest_dir + "/token.db", true, true);
   std::lock_guard lock(mu_);
   sqlite3_backup* b = sqlite3_backup_init(dest.raw(), "main", db_->raw(), "main");
   if (b == nullptr) sql::Raise(dest.raw(), "backup");

@@ -3,7 +3,13 @@
 // A token directory (DESIGN "Storage"): one SQLite database, token.db, in WAL mode; every change one
 // transaction, so a crash never leaves half a key and several processes share the token. Rows hold
 // only sealed key material and non-sensitive attributes; the indexed columns (class, key type,
-// label, id, owner) make finding one key among 100,000 a lookup. Knows nothing of sessions or N-API.
+// label, id, owner) make finding one key among 100,000 a lookup.
+//
+// Token state is authenticated (store/state_mac.h): each write transaction raises the token's
+// generation, binds it into the rows it writes, signs them, and updates the signed manifest; a
+// change log lets other processes reload only what changed. Failed-login counts are the one thing
+// written without a key open (a wrong password opens nothing), so they are not signed; README says
+// what that means. Knows nothing of sessions or N-API.
 #pragma once
 
 #include <functional>
@@ -16,6 +22,7 @@
 
 #include "../users.h"
 #include "sqlite.h"
+#include "state_mac.h"
 
 namespace hsm {
 
@@ -28,6 +35,8 @@ struct StoredObject {
   std::set<std::string> shared_with;
   Bytes attrs;   // every readable attribute, encoded (EncodeTemplate)
   Bytes sealed;  // AES-256-GCM(master, key material or nothing), AAD binding everything above
+  int64_t gen = 0;  // the token generation that wrote the row (bound into the AAD and the MAC)
+  Bytes mac;        // HMAC(state key, AAD || sealed): the row's part of the manifest
 };
 
 struct FindQuery {
@@ -36,33 +45,66 @@ struct FindQuery {
   std::optional<Bytes> label, id;
 };
 
+// What other processes changed since the last Poll.
+struct StoreChanges {
+  bool all = false;    // forget every cached token object and reload the users
+  bool users = false;  // reload the users
+  std::vector<CK_OBJECT_HANDLE> objects;
+};
+
+struct StoreOptions {
+  bool create = false;
+  std::string profile, label;
+  bool full_sync = true;        // synchronous=FULL: an acknowledged write survives power loss
+  int max_failed_logins = -1;   // stored in the header when creating; -1 = the profile's
+};
+
 class TokenStore {
  public:
-  static constexpr int64_t kFormat = 1;
+  static constexpr int64_t kFormat = 2;
 
   // Opens an existing token directory, or makes one when `create` (the directory may exist but must
-  // not hold a token). Refuses a directory that is not a sealhsm token, or one of a newer format.
-  static std::unique_ptr<TokenStore> Open(const std::string& dir, bool create, const std::string& profile, const std::string& label);
+  // not hold a token). Refuses a directory that is not a sealhsm token, or one of another format.
+  static std::unique_ptr<TokenStore> Open(const std::string& dir, const StoreOptions& options);
 
   const std::string& profile() const { return profile_; }
   const std::string& label() const { return label_; }
   ByteView token_id() const { return token_id_; }
   const std::string& dir() const { return dir_; }
+  int max_failed_logins() const { return max_failed_logins_; }
 
-  // True when another connection (process) committed since the last call.
-  bool Changed();
+  // The state key, from the master key. On a token with state it verifies the header, the manifest
+  // and every row's MAC against the manifest (rows deleted, inserted or restored from an older copy
+  // fail it) and returns the users whose rows fail their MAC; on a fresh token it writes the first
+  // manifest. CKR_SEALHSM_INTEGRITY_FAILURE when the token as a whole does not verify.
+  std::set<std::string> Unlock(ByteView master);
+  void Lock();  // forgets the state key (logout without an unseal key)
+  bool Unlocked() const { return !state_key_.empty(); }
+  bool HasState();  // activated: the token has a manifest
 
-  std::vector<User> Users();
-  void PutUser(const User& u);
+  // What other processes changed since the last call; with the state key open, checked against the
+  // manifest (a generation that goes back is a rollback: CKR_SEALHSM_INTEGRITY_FAILURE).
+  StoreChanges Poll();
+
+  std::vector<User> Users();  // as stored; failures from the login counts
+  void PutUser(User& u);  // sets u.gen and u.mac to what was written
   void DeleteUser(const std::string& name);
+  bool VerifyUser(const User& u);  // the row's MAC (state key open)
+  // Counts a login attempt before its verdict, atomically across processes; returns the count of
+  // failures before it. ClearLoginFailures resets it after a success or a password change.
+  int RecordLoginAttempt(const std::string& name);
+  void ClearLoginFailures(const std::string& name);
   std::optional<Bytes> UnsealWrap();
   void PutUnsealWrap(ByteView wrap);
 
-  // Inserts a row and seals it in the same transaction: `seal(handle)` makes the sealed blob once
-  // the handle is known (it is part of the AAD).
-  CK_OBJECT_HANDLE Insert(StoredObject obj, const std::function<Bytes(const StoredObject&)>& seal);
-  void Update(const StoredObject& obj);
+  // Inserts rows in one transaction: `quota(keys, asymmetric)` sees the stored counts inside it and
+  // throws to refuse; `seal(row)` makes each sealed blob once its handle and generation are known.
+  using Sealer = std::function<Bytes(const StoredObject&)>;
+  using QuotaCheck = std::function<void(std::size_t keys, std::size_t asymmetric)>;
+  std::vector<CK_OBJECT_HANDLE> Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota);
+  void Update(StoredObject row, const Sealer& seal);
   void Delete(CK_OBJECT_HANDLE h);
+  // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise).
   std::optional<StoredObject> Load(CK_OBJECT_HANDLE h);
   std::vector<StoredObject> Find(const FindQuery& q);
   std::size_t CountKeys(bool asymmetric_only);
@@ -71,14 +113,29 @@ class TokenStore {
   void Backup(const std::string& dest_dir);
 
  private:
+  struct Change;
   TokenStore() = default;
+  statemac::Manifest ReadManifest();  // mu_ held, state key open
+  void VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users);  // mu_ held
+  // Runs `body` in one write transaction that raises the generation by one; `body` reports the rows
+  // it changed and the manifest follows.
+  void Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body);
+  Bytes RowMac(const StoredObject& o) const;
+  Bytes UserMac(const User& u, int64_t gen) const;
+
   std::mutex mu_;  // one connection per token object; calls are serialized
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sql::Stmt> data_version_stmt_;  // prepared once: checked before every operation
   std::string dir_, profile_, label_;
+  int max_failed_logins_ = -1;
   Bytes token_id_;
   int64_t data_version_ = 0;
+  SecureBytes state_key_;
+  statemac::Manifest known_;  // the manifest last verified by this process
 };
+
+// "object 0x2a ('label')", for messages that name a damaged object.
+std::string DescribeObject(const StoredObject& row);
 
 // The additional data that binds a sealed object blob to its row.
 Bytes ObjectAad(ByteView token_id, const StoredObject& o);
