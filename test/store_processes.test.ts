@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { SealHsm } from '../src/index.js';
-import { cleanup, newToken, tempDir } from './helpers/store.js';
+import { cleanup, newToken, sql, tempDir } from './helpers/store.js';
 
 afterAll(cleanup);
 const run = promisify(execFile);
@@ -101,4 +101,41 @@ describe('crash safety', () => {
     }
     expect(live.size).toBeGreaterThan(50);
   }, 600_000);
+
+  it('a key pair is one transaction: 30 SIGKILLs during pair generation leave no half pair', async () => {
+    const dir = tempDir();
+    (await newToken(dir)).close();
+    let made = 0;
+    for (let round = 0; round < 30; round++) {
+      const child = spawn(process.execPath, [fixture('churn.mjs'), dir, '0', 'pairs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      let scheduled = false;
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.startsWith('READY\n') && !scheduled) {
+            scheduled = true;
+            setTimeout(() => child.kill('SIGKILL'), 10 + Math.floor(Math.random() * 60));
+          }
+        });
+        child.on('exit', () => resolve());
+        child.on('error', reject);
+      });
+      made += out.split('\n').filter((l) => l.startsWith('P ')).length;
+    }
+    const publics = Number(sql(dir, 'SELECT count(*) FROM objects WHERE class = 2'));
+    const privates = Number(sql(dir, 'SELECT count(*) FROM objects WHERE class = 3'));
+    expect(privates).toBeGreaterThanOrEqual(made);
+    expect(publics).toBe(privates);
+  }, 300_000);
+
+  it('the key quota holds across processes: 4 processes filling an hsm1 token stop at exactly 3,300 keys', async () => {
+    const dir = tempDir();
+    (await newToken(dir, 'cloudhsm-hsm1')).close();
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => run(process.execPath, [fixture('fill.mjs'), dir, `p${i}`, '900'])));
+    const made = results.map((r) => JSON.parse(r.stdout) as { made: number; refused: string[] });
+    expect(made.reduce((n, r) => n + r.made, 0)).toBe(3300);
+    expect(new Set(made.flatMap((r) => r.refused))).toEqual(new Set(['CKR_DEVICE_MEMORY']));
+    expect(Number(sql(dir, 'SELECT count(*) FROM objects'))).toBe(3300);
+  }, 300_000);
 });

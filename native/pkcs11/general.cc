@@ -150,6 +150,14 @@ SEALHSM_EXPORT CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO* pInfo) {
   });
 }
 
+// CK_TOKEN_INFO's PIN flags: a wrong PIN since the last success; one more locks it; locked.
+static CK_FLAGS PinFlags(const Token::PinState& st, CK_FLAGS low, CK_FLAGS final_try, CK_FLAGS locked) {
+  if (st.locked) return locked;
+  CK_FLAGS f = st.failures > 0 ? low : 0;
+  if (st.max_failed_logins > 0 && st.failures == st.max_failed_logins) f |= final_try;
+  return f;
+}
+
 SEALHSM_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO* pInfo) {
   return Guard([&]() -> CK_RV {
     Need(pInfo);
@@ -163,6 +171,10 @@ SEALHSM_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO* pInfo) {
     bool activated = t->Activated();
     bool user = p.only_crypto_user == nullptr ? activated : UserExists(*t, p.only_crypto_user);
     pInfo->flags = CKF_RNG | CKF_LOGIN_REQUIRED | (activated ? CKF_TOKEN_INITIALIZED : 0) | (user ? CKF_USER_PIN_INITIALIZED : 0);
+    if (p.only_crypto_user != nullptr) {  // one SO and one user: the standard's PIN state flags
+      pInfo->flags |= PinFlags(t->PinStatus(p.only_crypto_user), CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED);
+      pInfo->flags |= PinFlags(t->PinStatus(p.admin_name), CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY, CKF_SO_PIN_LOCKED);
+    }
     std::size_t sessions = Library::Instance().SessionCount(slotID);
     pInfo->ulMaxSessionCount = pInfo->ulMaxRwSessionCount = p.max_sessions;
     pInfo->ulSessionCount = pInfo->ulRwSessionCount = sessions;

@@ -1,0 +1,113 @@
+// test/login.test.ts
+// Issue "harden the seal", login: no timing or message oracle for which users exist or are locked,
+// failures counted atomically across processes, a lockout for the pkcs11 profile with the
+// standard's PIN flags (through the module: module_lockout.test.ts).
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { SealHsm } from '../src/index.js';
+import { cleanup, tempDir } from './helpers/store.js';
+
+afterAll(cleanup);
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  return p.then(() => undefined, (e: { code?: string }) => e.code ?? String(e));
+}
+
+async function cluster(maxFailedLogins?: number): Promise<SealHsm> {
+  const hsm = SealHsm.memory({ profile: 'cloudhsm', ...(maxFailedLogins !== undefined && { maxFailedLogins }) });
+  await hsm.activate('admin-password');
+  await hsm.login('admin', 'admin-password');
+  await hsm.users.create('alice', 'alice-password');
+  await hsm.users.create('carol', 'carol-password');
+  hsm.logout();
+  return hsm;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+describe('no oracle in a failed login', () => {
+  it('an unknown user, a wrong password and a locked user take the same time and get the same answer', async () => {
+    const open = await cluster(1000);  // alice never locks here
+    const locking = await cluster(1);  // carol locks after two failures
+    for (let i = 0; i < 2; i++) await codeOf(locking.login('carol', 'wrong-password'));
+    expect(locking.users.list).toBeDefined();
+    const cases: Record<string, () => Promise<unknown>> = {
+      unknown: () => open.login('nobody', 'wrong-password'),
+      wrong: () => open.login('alice', 'wrong-password'),
+      locked: () => locking.login('carol', 'carol-password'),
+    };
+    const times: Record<string, number[]> = { unknown: [], wrong: [], locked: [] };
+    const answers = new Set<string>();
+    for (let round = 0; round < 7; round++) {
+      for (const [name, attempt] of Object.entries(cases)) {
+        const t0 = process.hrtime.bigint();
+        const e = (await attempt().catch((x: unknown) => x)) as { code: string; message: string };
+        times[name]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        answers.add(`${e.code}: ${e.message}`);
+      }
+    }
+    expect([...answers]).toHaveLength(1);
+    const wrong = median(times.wrong!);
+    // Before the fix an unknown user answered in 0.2 ms against 35 ms: a ratio of 0.005.
+    for (const other of ['unknown', 'locked']) {
+      const ratio = median(times[other]!) / wrong;
+      expect(ratio, `${other} / wrong password = ${ratio.toFixed(2)}`).toBeGreaterThan(0.6);
+      expect(ratio, `${other} / wrong password = ${ratio.toFixed(2)}`).toBeLessThan(1.6);
+    }
+  });
+
+  it('a name that is not even valid is answered as a wrong password', async () => {
+    const hsm = await cluster();
+    const bad = await hsm.login('no such user!', 'wrong-password').catch((e: Error) => e);
+    const wrong = await hsm.login('alice', 'wrong-password').catch((e: Error) => e);
+    expect(bad).toMatchObject({ code: 'CKR_PIN_INCORRECT', message: wrong.message });
+  });
+});
+
+describe('lockout', () => {
+  it('the pkcs11 profile locks the user PIN after 10 failures (CKR_PIN_LOCKED), and the SO unlocks it', async () => {
+    const hsm = SealHsm.memory({ profile: 'pkcs11' });
+    await hsm.activate('so-pin-0000');
+    await hsm.login('so', 'so-pin-0000');
+    await hsm.users.create('user', 'user-pin-0');
+    hsm.logout();
+    for (let i = 0; i < 10; i++) expect(await codeOf(hsm.login('user', 'wrong-pin'))).toBe('CKR_PIN_INCORRECT');
+    expect(await codeOf(hsm.login('user', 'wrong-pin'))).toBe('CKR_PIN_INCORRECT'); // the 11th failure locks
+    expect(await codeOf(hsm.login('user', 'user-pin-0'))).toBe('CKR_PIN_LOCKED');
+    await hsm.login('so', 'so-pin-0000');
+    await hsm.users.changePassword('user', 'user-pin-1'); // C_InitPIN
+    hsm.logout();
+    await expect(hsm.login('user', 'user-pin-1')).resolves.toMatchObject({ username: 'user' });
+  });
+
+  it('8 processes guessing at once get no more guesses than one process (max + 1 checked)', async () => {
+    const dir = tempDir();
+    const hsm = await SealHsm.open({ dir, create: true, profile: 'pkcs11', maxFailedLogins: 5 });
+    await hsm.activate('so-pin-0000');
+    await hsm.login('so', 'so-pin-0000');
+    await hsm.users.create('user', 'user-pin-0');
+    hsm.close();
+    const procs = Array.from({ length: 8 }, () => spawn(process.execPath, [fixture('guess.mjs'), dir, 'user', '4'], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outputs = procs.map((p) => new Promise<string>((resolve) => {
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.on('close', () => resolve(out));
+    }));
+    await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
+      const check = (d: Buffer) => d.toString().includes('READY') && (p.stdout.off('data', check), resolve());
+      p.stdout.on('data', check);
+    })));
+    for (const p of procs) p.stdin.write('GO\n');
+    const codes = (await Promise.all(outputs)).flatMap((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { codes: string[] }).codes);
+    expect(codes).toHaveLength(32);
+    // Every attempt counted before its verdict: exactly max + 1 = 6 reached a password check.
+    expect(codes.filter((c) => c === 'CKR_PIN_INCORRECT')).toHaveLength(6);
+    expect(codes.filter((c) => c === 'CKR_PIN_LOCKED')).toHaveLength(26);
+  });
+});
