@@ -56,7 +56,7 @@ SecureBytes ToSecret(const Napi::Value& v, const char* what) {
   return SecureBytes(ByteView(b));
 }
 
-Template ToTemplate(const Napi::Value& v, const char* what) {
+Template ToTemplate(const Napi::Value& v, const char* what, bool nested) {
   if (!v.IsArray()) BadType(v.Env(), what, "an array of [type, value] pairs");
   auto arr = v.As<Napi::Array>();
   Template t;
@@ -75,8 +75,9 @@ Template ToTemplate(const Napi::Value& v, const char* what) {
     } else if (val.IsString()) {
       std::string s = val.As<Napi::String>().Utf8Value();
       bytes = Bytes(s.begin(), s.end());
-    } else if (val.IsArray()) {  // CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE
-      bytes = EncodeTemplate(ToTemplate(val, "nested template"));
+    } else if (val.IsArray()) {  // CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE: one level, as in PKCS#11
+      if (nested) throw Napi::RangeError::New(v.Env(), "a nested template cannot hold another template");
+      bytes = EncodeTemplate(ToTemplate(val, "nested template", true));
     } else {
       bytes = ToBytes(val, "attribute value");
     }

@@ -20,7 +20,7 @@ bool ToBool(const Napi::Value& v, const char* what);
 std::string ToString(const Napi::Value& v, const char* what);
 Bytes ToBytes(const Napi::Value& v, const char* what);       // Uint8Array / Buffer / ArrayBuffer, copied
 SecureBytes ToSecret(const Napi::Value& v, const char* what); // a password: string or Uint8Array, copied
-Template ToTemplate(const Napi::Value& v, const char* what); // [[type, boolean | number | bytes | string], ...]
+Template ToTemplate(const Napi::Value& v, const char* what, bool nested = false); // [[type, boolean | number | bytes | string], ...]
 MechParams ToMechanism(const Napi::Value& v, const char* what);
 std::vector<CK_ULONG> ToUlongArray(const Napi::Value& v, const char* what);
 

@@ -228,7 +228,12 @@ void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, 
       case AttrKind::kMechanismList:
         if (value.size() % sizeof(CK_ULONG) != 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, std::string(r->name) + " must be a CK_MECHANISM_TYPE array");
         break;
-      case AttrKind::kTemplate: (void)DecodeTemplate(value); break;
+      case AttrKind::kTemplate:
+        for (const auto& [inner, bytes] : DecodeTemplate(value)) {
+          const AttrRule* ir = FindRuleAnyClass(inner);
+          if (ir != nullptr && ir->kind == AttrKind::kTemplate) Fail(CKR_ATTRIBUTE_VALUE_INVALID, std::string(r->name) + " cannot hold another template");
+        }
+        break;
       case AttrKind::kBytes: break;
     }
   }

@@ -29,7 +29,9 @@ ossl::Pkey PublicOnly(const Object& full);
 
 // PKCS#8 PrivateKeyInfo of a private key, as a secret. And back, checking the key type.
 SecureBytes EncodePkcs8(EVP_PKEY* key);
-ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out);
+// `validate`: run OpenSSL's key checks (key material from outside: unwrap); rows read back from our
+// own store were checked when they were made.
+ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate = true);
 
 // An EC public key on `c` from a raw point; the point must lie on the curve (CKR_PUBLIC_KEY_INVALID
 // otherwise — used for ECDH peer keys).

@@ -6,6 +6,8 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <mutex>
 
@@ -57,7 +59,22 @@ PkeyCtx NewPkeyCtx(EVP_PKEY* key) {
   return PkeyCtx(Check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), "EVP_PKEY_CTX_new_from_pkey"));
 }
 
+std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in) {
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  std::size_t written = 0;
+  for (std::size_t at = 0; at < in.size; at += kPiece) {
+    std::size_t n = std::min(kPiece, in.size - at);
+    int len = 0;
+    if (EVP_CipherUpdate(ctx, out == nullptr ? nullptr : out + written, &len, in.data + at, static_cast<int>(n)) != 1) {
+      Raise(CKR_GENERAL_ERROR, out == nullptr ? "EVP_CipherUpdate(aad)" : "EVP_CipherUpdate");
+    }
+    written += static_cast<std::size_t>(len);
+  }
+  return out == nullptr ? 0 : written;
+}
+
 Bn BnFromBytes(ByteView v) {
+  if (v.size > static_cast<std::size_t>(INT_MAX)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "a big integer longer than 2^31 bytes");
   return Bn(Check(BN_bin2bn(v.data, static_cast<int>(v.size), nullptr), "BN_bin2bn"));
 }
 
@@ -75,7 +92,10 @@ Bytes PkeyBnParam(EVP_PKEY* key, const char* name) {
 }
 
 void RandomInto(uint8_t* out, std::size_t n) {
-  if (n > 0 && RAND_bytes(out, static_cast<int>(n)) != 1) Raise(CKR_DEVICE_ERROR, "RAND_bytes");
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  for (std::size_t at = 0; at < n; at += kPiece) {
+    if (RAND_bytes(out + at, static_cast<int>(std::min(kPiece, n - at))) != 1) Raise(CKR_DEVICE_ERROR, "RAND_bytes");
+  }
 }
 
 Bytes RandomBytes(std::size_t n) {

@@ -55,7 +55,12 @@ EVP_KDF* Kdf(const std::string& name);
 // A fresh context for the key; the caller decides what operation to init.
 PkeyCtx NewPkeyCtx(EVP_PKEY* key);
 
-Bn BnFromBytes(ByteView big_endian);
+// EVP_CipherUpdate over any length: OpenSSL takes an int, so input goes in pieces of 1 GiB (whole
+// blocks); `out` has room for in.size + one block. Returns the bytes written. With out == nullptr,
+// the input is additional authenticated data (AEAD modes).
+std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in);
+
+Bn BnFromBytes(ByteView big_endian);  // CKR_ATTRIBUTE_VALUE_INVALID over 2^31 bytes
 Bytes BnToBytes(const BIGNUM* bn);
 Bytes PkeyBnParam(EVP_PKEY* key, const char* name);  // public values only (n, e)
 Bytes RandomBytes(std::size_t n);

@@ -152,7 +152,7 @@ ObjectRef Token::LoadStored(const StoredObject& row) const {
   if (obj->cls == CKO_SECRET_KEY) {
     obj->secret = std::move(payload);
   } else if (obj->cls == CKO_PRIVATE_KEY) {
-    obj->pkey = DecodePkcs8(payload.view(), obj->key_type, &obj->curve);
+    obj->pkey = DecodePkcs8(payload.view(), obj->key_type, &obj->curve, /*validate=*/false);
   } else if (obj->cls == CKO_PUBLIC_KEY) {
     const Bytes& spki = obj->attrs.Get(CKA_PUBLIC_KEY_INFO);
     const unsigned char* p = spki.data();

@@ -21,12 +21,15 @@ bool g_initialized = false;
 pid_t g_pid = 0;
 std::map<std::pair<CK_SESSION_HANDLE, Pending>, Bytes> g_pending;
 
+// A copy of the caller's parameter structure: pParameter need not be aligned for T.
 template <typename T>
-const T& Param(const CK_MECHANISM* m) {
+T Param(const CK_MECHANISM* m) {
   if (m->pParameter == nullptr || m->ulParameterLen != sizeof(T)) {
     Fail(CKR_MECHANISM_PARAM_INVALID, "the mechanism parameter has the wrong size");
   }
-  return *static_cast<const T*>(m->pParameter);
+  T v;
+  std::memcpy(&v, m->pParameter, sizeof v);
+  return v;
 }
 
 std::optional<Bytes> Optional(const CK_BYTE* p, CK_ULONG n) {
@@ -157,7 +160,7 @@ void Need(const void* p) {
   if (p == nullptr) Fail(CKR_ARGUMENTS_BAD, "a required pointer is NULL");
 }
 
-Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n) {
+Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n, bool nested) {
   if (t == nullptr && n > 0) Fail(CKR_ARGUMENTS_BAD, "NULL template with a non-zero count");
   Template out;
   out.reserve(n);
@@ -165,8 +168,10 @@ Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n) {
     const CK_ATTRIBUTE& a = t[i];
     if (a.pValue == nullptr && a.ulValueLen > 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "an attribute points to NULL with a length");
     if ((a.type & CKF_ARRAY_ATTRIBUTE) && a.type != CKA_ALLOWED_MECHANISMS) {
+      // PKCS#11 has one level: CKA_WRAP/UNWRAP/DERIVE_TEMPLATE hold plain attributes.
+      if (nested) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "a nested template cannot hold another template");
       if (a.ulValueLen % sizeof(CK_ATTRIBUTE) != 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "a template attribute holds CK_ATTRIBUTEs");
-      out.emplace_back(a.type, EncodeTemplate(ToTemplate(static_cast<const CK_ATTRIBUTE*>(a.pValue), a.ulValueLen / sizeof(CK_ATTRIBUTE))));
+      out.emplace_back(a.type, EncodeTemplate(ToTemplate(static_cast<const CK_ATTRIBUTE*>(a.pValue), a.ulValueLen / sizeof(CK_ATTRIBUTE), true)));
       continue;
     }
     const auto* p = static_cast<const uint8_t*>(a.pValue);

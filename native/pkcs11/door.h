@@ -48,7 +48,7 @@ CK_RV Produce(CK_SESSION_HANDLE s, Pending kind, CK_BYTE_PTR buf, CK_ULONG_PTR l
 // The size-query protocol for a list of CK_ULONGs (slot ids, mechanism types).
 CK_RV EmitList(const std::vector<CK_ULONG>& items, CK_ULONG* out, CK_ULONG_PTR count);
 
-Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n);
+Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n, bool nested = false);
 MechParams ToMechanism(const CK_MECHANISM* m);
 ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0
 void Need(const void* p);                    // CKR_ARGUMENTS_BAD for NULL

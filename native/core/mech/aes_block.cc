@@ -27,11 +27,7 @@ class AesBlockOp final : public CipherOp {
       Fail(CKR_DATA_LEN_RANGE, "AES-CTR counter would wrap within ulCounterBits");
     }
     Bytes out(in.size + 16);
-    int len = 0;
-    if (EVP_CipherUpdate(ctx_.get(), out.data(), &len, in.data, static_cast<int>(in.size)) != 1) {
-      ossl::Raise(CKR_GENERAL_ERROR, "EVP_CipherUpdate");
-    }
-    out.resize(static_cast<std::size_t>(len));
+    out.resize(ossl::CipherUpdate(ctx_.get(), out.data(), in));
     return out;
   }
 

@@ -99,21 +99,12 @@ class GcmOp final : public CipherOp {
     if (EVP_CipherInit_ex2(ctx_.get(), c, key.secret.data(), iv.data(), encrypt_ ? 1 : 0, params) != 1) {
       ossl::Raise(CKR_MECHANISM_PARAM_INVALID, "GCM init");
     }
-    if (p.aad && !p.aad->empty()) {
-      int len = 0;
-      if (EVP_CipherUpdate(ctx_.get(), nullptr, &len, p.aad->data(), static_cast<int>(p.aad->size())) != 1) {
-        ossl::Raise(CKR_GENERAL_ERROR, "GCM AAD");
-      }
-    }
+    if (p.aad && !p.aad->empty()) (void)ossl::CipherUpdate(ctx_.get(), nullptr, *p.aad);
   }
 
   Bytes Run(ByteView in) {
     Bytes out(in.size);
-    int len = 0;
-    if (!in.empty() && EVP_CipherUpdate(ctx_.get(), out.data(), &len, in.data, static_cast<int>(in.size)) != 1) {
-      ossl::Raise(CKR_GENERAL_ERROR, "GCM update");
-    }
-    out.resize(static_cast<std::size_t>(len));
+    out.resize(ossl::CipherUpdate(ctx_.get(), out.data(), in));
     return out;
   }
 

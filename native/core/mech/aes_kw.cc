@@ -18,6 +18,8 @@ Bytes RunWrap(ByteView key, ByteView in, bool pad, bool encrypt) {
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   const EVP_CIPHER* c = ossl::Cipher(AesName(key.size, pad ? "WRAP-PAD" : "WRAP"));
   if (EVP_CipherInit_ex2(ctx.get(), c, key.data, nullptr, encrypt ? 1 : 0, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "key wrap init");
+  // A key wrap takes its input in one call (it cannot be split); keys are far below this bound.
+  if (in.size > (std::size_t{1} << 30)) Fail(encrypt ? CKR_DATA_LEN_RANGE : CKR_ENCRYPTED_DATA_LEN_RANGE, "key wrap input over 1 GiB");
   Bytes out(in.size + 16);
   int len = 0, tail = 0;
   if (EVP_CipherUpdate(ctx.get(), out.data(), &len, in.data, static_cast<int>(in.size)) != 1 ||

@@ -30,7 +30,7 @@ std::unique_ptr<SignOp> PssSign(const Object& k, const MechParams& p, bool) {
   CK_ULONG slen = Need(p.salt_len, "saltLength");
   std::size_t hlen = static_cast<std::size_t>(EVP_MD_get_size(ossl::Md(cfg.pss_hash)));
   std::size_t em = (static_cast<std::size_t>(EVP_PKEY_get_bits(k.pkey.get())) - 1 + 7) / 8;
-  if (slen + hlen + 2 > em) Fail(CKR_MECHANISM_PARAM_INVALID, "saltLength is too long for this key and hash");
+  if (slen > em || slen + hlen + 2 > em) Fail(CKR_MECHANISM_PARAM_INVALID, "saltLength is too long for this key and hash");
   cfg.salt_len = static_cast<int>(slen);
   if (fixed != CK_UNAVAILABLE_INFORMATION) cfg.hash = cfg.pss_hash;
   return NewRsaSignOp(k, cfg);

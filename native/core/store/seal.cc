@@ -17,10 +17,10 @@ Bytes Seal(ByteView key, ByteView aad, ByteView plain) {
   ossl::RandomInto(out.data(), kNonce);
   ossl::CipherCtx ctx(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
   int len = 0;
-  if (EVP_EncryptInit_ex2(ctx.get(), ossl::Cipher("AES-256-GCM"), key.data, out.data(), nullptr) != 1 ||
-      (aad.size && EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data, static_cast<int>(aad.size)) != 1) ||
-      (plain.size && EVP_EncryptUpdate(ctx.get(), out.data() + kNonce, &len, plain.data, static_cast<int>(plain.size)) != 1) ||
-      EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonce + plain.size, &len) != 1 ||
+  if (EVP_EncryptInit_ex2(ctx.get(), ossl::Cipher("AES-256-GCM"), key.data, out.data(), nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "seal");
+  (void)ossl::CipherUpdate(ctx.get(), nullptr, aad);
+  (void)ossl::CipherUpdate(ctx.get(), out.data() + kNonce, plain);
+  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonce + plain.size, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kTag, out.data() + kNonce + plain.size) != 1) {
     ossl::Raise(CKR_GENERAL_ERROR, "seal");
   }
@@ -33,10 +33,10 @@ SecureBytes Open(ByteView key, ByteView aad, ByteView blob, const std::string& w
   SecureBytes out(n);
   ossl::CipherCtx ctx(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
   int len = 0;
-  bool ok = EVP_DecryptInit_ex2(ctx.get(), ossl::Cipher("AES-256-GCM"), key.data, blob.data, nullptr) == 1 &&
-            (aad.size == 0 || EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data, static_cast<int>(aad.size)) == 1) &&
-            (n == 0 || EVP_DecryptUpdate(ctx.get(), out.data(), &len, blob.data + kNonce, static_cast<int>(n)) == 1) &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<uint8_t*>(blob.data + kNonce + n)) == 1;
+  if (EVP_DecryptInit_ex2(ctx.get(), ossl::Cipher("AES-256-GCM"), key.data, blob.data, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "unseal");
+  (void)ossl::CipherUpdate(ctx.get(), nullptr, aad);
+  (void)ossl::CipherUpdate(ctx.get(), out.data(), ByteView(blob.data + kNonce, n));
+  bool ok = EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<uint8_t*>(blob.data + kNonce + n)) == 1;
   unsigned char tail[16];
   ok = ok && EVP_DecryptFinal_ex(ctx.get(), tail, &len) == 1;
   ossl::ClearErrors();

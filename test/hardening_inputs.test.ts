@@ -1,0 +1,97 @@
+// test/hardening_inputs.test.ts
+// Issue "harden the seal", hostile inputs through the addon: inconsistent RSA and EC key material
+// is refused on import and on unwrap (CKR_ATTRIBUTE_VALUE_INVALID / CKR_WRAPPED_KEY_INVALID), and
+// templates nest one level only (a template that holds itself, or 30,000 levels, is an error, not
+// a stack overflow). The C-ABI cases (4 GiB AAD, PSS salt length, misaligned parameters) are in
+// test/c/hardening_test.c.
+
+import * as crypto from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { CKA, CKK, CKM, CKO, native, type NativeTemplate } from '../src/index.js';
+import { codeOf, importKey, openToken } from './helpers/hsm.js';
+
+const tk = await openToken('hardening');
+afterAll(() => tk.close());
+
+const b64u = (s: string | undefined) => Buffer.from(s!, 'base64url');
+const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+
+function rsaPrivate(over: Partial<Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', Buffer>>, crt = true): NativeTemplate {
+  const v = (k: keyof typeof over) => over[k] ?? b64u(rsa[k]);
+  const t: NativeTemplate = [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.MODULUS, v('n')], [CKA.PUBLIC_EXPONENT, v('e')],
+    [CKA.PRIVATE_EXPONENT, v('d')], [CKA.SIGN, true]];
+  if (crt) t.push([CKA.PRIME_1, v('p')], [CKA.PRIME_2, v('q')], [CKA.EXPONENT_1, v('dp')], [CKA.EXPONENT_2, v('dq')], [CKA.COEFFICIENT, v('qi')]);
+  return t;
+}
+
+describe('imported key material is checked for consistency', () => {
+  it('a good RSA key imports, with and without its CRT values', async () => {
+    await expect(importKey(tk, rsaPrivate({}))).resolves.toBeGreaterThan(0);
+    await expect(importKey(tk, rsaPrivate({}, false))).resolves.toBeGreaterThan(0);
+  });
+
+  it('RSA: n = 2^2048 - 1 (with e = 3 or 65537), d = 0 or 1, p = q = 1 are refused', async () => {
+    const allOnes = Buffer.alloc(256, 0xff);
+    const pub = (n: Buffer, e: Buffer): NativeTemplate => [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.MODULUS, n], [CKA.PUBLIC_EXPONENT, e]];
+    expect(await codeOf(importKey(tk, pub(allOnes, Buffer.from([1, 0, 1]))))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, pub(allOnes, Buffer.from([3]))))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    // A sound modulus with e = 3 is a legitimate (legacy) verification key: Wycheproof has such groups.
+    const e3 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ format: 'jwk' });
+    await expect(importKey(tk, pub(b64u(e3.n), b64u(e3.e)))).resolves.toBeGreaterThan(0);
+    expect(await codeOf(importKey(tk, rsaPrivate({ d: Buffer.from([0]) }, false)))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, rsaPrivate({ d: Buffer.from([1]) }, false)))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, rsaPrivate({ d: Buffer.from([1]) })))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, rsaPrivate({ p: Buffer.from([1]), q: Buffer.from([1]) })))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+  });
+
+  it('EC: a point off the curve and a scalar out of range are refused', async () => {
+    const params = Buffer.from('06082a8648ce3d030107', 'hex'); // P-256
+    const point = Buffer.concat([Buffer.from([0x04, 0x41, 0x04]), Buffer.alloc(32, 1), Buffer.alloc(32, 2)]);
+    expect(await codeOf(importKey(tk, [[CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, params], [CKA.EC_POINT, point]]))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    const order = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+    for (const d of [Buffer.alloc(32), order]) {
+      expect(await codeOf(importKey(tk, [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, params], [CKA.VALUE, d]]))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    }
+  });
+
+  it('an unwrapped private key with an inconsistent CRT is CKR_WRAPPED_KEY_INVALID', async () => {
+    const kek = await native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.SENSITIVE, false], [CKA.EXTRACTABLE, true]]);
+    const [value] = await native.getAttributes(tk.session, kek, [CKA.VALUE]);
+    const bad = crypto.createPrivateKey({ key: { ...rsa, dp: rsa.dq, dq: rsa.dp }, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    const wrapped = crypto.createCipheriv('id-aes256-wrap-pad', value!.value!, Buffer.from('a65959a6', 'hex')).update(bad);
+    const tmpl: NativeTemplate = [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.SIGN, true]];
+    expect(await codeOf(native.unwrapKey(tk.session, { type: CKM.AES_KEY_WRAP_PAD }, kek, wrapped, tmpl))).toBe('CKR_WRAPPED_KEY_INVALID');
+    const good = crypto.createPrivateKey({ key: rsa, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    const ok = crypto.createCipheriv('id-aes256-wrap-pad', value!.value!, Buffer.from('a65959a6', 'hex')).update(good);
+    await expect(native.unwrapKey(tk.session, { type: CKM.AES_KEY_WRAP_PAD }, kek, ok, tmpl)).resolves.toBeGreaterThan(0);
+  });
+});
+
+describe('templates nest one level', () => {
+  it('a template that holds itself is a RangeError, not a crash', async () => {
+    const t: unknown[] = [[CKA.VALUE_LEN, 32]];
+    t.push([CKA.WRAP_TEMPLATE, t]);
+    const e = await native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, t as NativeTemplate).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RangeError);
+  });
+
+  it('30,000 levels of nesting are refused the same way', async () => {
+    let t: unknown[] = [[CKA.LABEL, 'leaf']];
+    for (let i = 0; i < 30000; i++) t = [[CKA.WRAP_TEMPLATE, t]];
+    const e = await native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], ...(t as NativeTemplate)]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RangeError);
+  });
+
+  it('a template encoded by hand that holds another template is CKR_ATTRIBUTE_VALUE_INVALID', async () => {
+    const enc = (type: number, value: Buffer) => {
+      const h = Buffer.alloc(16);
+      h.writeBigUInt64LE(BigInt(type));
+      h.writeBigUInt64LE(BigInt(value.length), 8);
+      return Buffer.concat([h, value]);
+    };
+    const inner = enc(CKA.UNWRAP_TEMPLATE, enc(CKA.EXTRACTABLE, Buffer.from([1])));
+    const code = await codeOf(native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.WRAP_TEMPLATE, inner]]));
+    expect(code).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+  });
+});
