@@ -27,3 +27,18 @@ it('the PKCS#11 ABI contract holds from C', async () => {
   expect(out.split('\n').filter((l) => l.startsWith('not ok'))).toEqual([]);
   expect(out).toMatch(/^(\d+) passed, 0 failed$/m);
 });
+
+it('hostile inputs through the C ABI: 4 GiB of AAD, a wrapping PSS salt length, nested templates, misaligned parameters', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { conf, base } = configure(['slot memory profile=pkcs11 label=hardening']);
+  const exe = join(base, 'hardening_test');
+  execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', `-I${root}native/include`, `${root}test/c/hardening_test.c`, '-o', exe, '-ldl', '-lcrypto']);
+  let out: string;
+  try {
+    out = execFileSync(exe, [MODULE], { encoding: 'utf8', env: { ...process.env, SEALHSM_PKCS11_CONF: conf } });
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout);
+  }
+  expect(out.split('\n').filter((l) => l.startsWith('not ok'))).toEqual([]);
+  expect(out).toMatch(/^(\d+) passed, 0 failed$/m);
+}, 120_000);
