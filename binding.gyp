@@ -20,6 +20,7 @@
         "native/core/attributes.cc",
         "native/core/curves.cc",
         "native/core/keys.cc",
+        "native/core/pkcs8.cc",
         "native/core/profile.cc",
         "native/core/token.cc",
         "native/core/library.cc",

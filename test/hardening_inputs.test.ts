@@ -95,3 +95,32 @@ describe('templates nest one level', () => {
     expect(code).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
   });
 });
+
+describe('PKCS#8 written and read without OpenSSL\'s encoder and decoder', () => {
+  it('a wrapped private key is byte for byte the PKCS#8 OpenSSL writes, for RSA, every curve and Ed25519', async () => {
+    const kek = await native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.SENSITIVE, false], [CKA.EXTRACTABLE, true], [CKA.WRAP, true]]);
+    const [value] = await native.getAttributes(tk.session, kek, [CKA.VALUE]);
+    const keys = [
+      crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+      ...['prime256v1', 'secp384r1', 'secp521r1', 'secp256k1'].map((namedCurve) => crypto.generateKeyPairSync('ec', { namedCurve }).privateKey),
+      crypto.generateKeyPairSync('ed25519').privateKey,
+    ];
+    for (const key of keys) {
+      const der = key.export({ format: 'der', type: 'pkcs8' });
+      const kt = key.asymmetricKeyType === 'rsa' ? CKK.RSA : key.asymmetricKeyType === 'ec' ? CKK.EC : CKK.EC_EDWARDS;
+      const h = await importKey(tk, [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, kt], [CKA.SEALHSM_PKCS8, der], [CKA.EXTRACTABLE, true]]);
+      const wrapped = await native.wrapKey(tk.session, { type: CKM.AES_KEY_WRAP_PAD }, kek, h);
+      const plain = crypto.createDecipheriv('id-aes256-wrap-pad', value!.value!, Buffer.from('a65959a6', 'hex')).update(wrapped);
+      expect(plain.toString('hex'), String(key.asymmetricKeyDetails?.namedCurve ?? key.asymmetricKeyType)).toBe(der.toString('hex'));
+    }
+  });
+
+  it('malformed PKCS#8 is CKR_ATTRIBUTE_VALUE_INVALID on import', async () => {
+    const der = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    const cut = der.subarray(0, der.length - 5);
+    const t = (d: Buffer): NativeTemplate => [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.SEALHSM_PKCS8, d]];
+    expect(await codeOf(importKey(tk, t(cut)))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, t(Buffer.from('300500', 'hex'))))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+    expect(await codeOf(importKey(tk, [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.SEALHSM_PKCS8, der]]))).toBe('CKR_TEMPLATE_INCONSISTENT');
+  });
+});

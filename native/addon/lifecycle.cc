@@ -104,6 +104,12 @@ Napi::Value TokenInfo(const Napi::CallbackInfo& info) {
     o.Set("persistent", token->Persistent());
     o.Set("objects", FromUlong(info.Env(), token->ObjectCount()));
     o.Set("sessions", FromUlong(info.Env(), Library::Instance().SessionCount(slot)));
+    SecureMemoryStats mem = SecureMemory();  // the process's key memory (every token's)
+    auto km = Napi::Object::New(info.Env());
+    km.Set("lockedBytes", FromUlong(info.Env(), mem.locked_bytes));
+    km.Set("unlockedBytes", FromUlong(info.Env(), mem.unlocked_bytes));
+    km.Set("inUseBytes", FromUlong(info.Env(), mem.in_use_bytes));
+    o.Set("keyMemory", km);
     return o;
   });
 }

@@ -4,10 +4,12 @@
 #include <napi.h>
 
 #include "ops.h"
+#include "ossl.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  hsm::ossl::EnsureSecureHeap();
   hsm::addon::InitLifecycle(env, exports);
   hsm::addon::InitObjects(env, exports);
   hsm::addon::InitKeys(env, exports);

@@ -59,6 +59,7 @@ const AttrRule kRules[] = {
     {CKA_EXPONENT_1, "CKA_EXPONENT_1", AttrKind::kBytes, C(CKO_PRIVATE_KEY), kRsa, kCreateOnly | kSecretPart},
     {CKA_EXPONENT_2, "CKA_EXPONENT_2", AttrKind::kBytes, C(CKO_PRIVATE_KEY), kRsa, kCreateOnly | kSecretPart},
     {CKA_COEFFICIENT, "CKA_COEFFICIENT", AttrKind::kBytes, C(CKO_PRIVATE_KEY), kRsa, kCreateOnly | kSecretPart},
+    {CKA_SEALHSM_PKCS8, "CKA_SEALHSM_PKCS8", AttrKind::kBytes, C(CKO_PRIVATE_KEY), kRsa | kEc | kEdwards, kCreateOnly | kSecretPart},
     {CKA_PUBLIC_KEY_INFO, "CKA_PUBLIC_KEY_INFO", AttrKind::kBytes, kAsym, 0, kTokenOnly},
     {CKA_EC_PARAMS, "CKA_EC_PARAMS", AttrKind::kBytes, kAsym, kEc | kEdwards, kSetAnywhere},
     {CKA_EC_POINT, "CKA_EC_POINT", AttrKind::kBytes, C(CKO_PUBLIC_KEY), kEc | kEdwards, kCreateOnly},

@@ -1,8 +1,9 @@
 // native/core/bytes.h
 //
 // Byte containers. Bytes: ordinary data, wiped when freed (it may hold plaintext).
-// SecureBytes: key material — move-only, page-backed, mlock'd where allowed, excluded from core
-// dumps (MADV_DONTDUMP), wiped with OPENSSL_cleanse when freed. The only type that holds a key.
+// SecureBytes: key material — move-only, in a locked arena (mlock'd where RLIMIT_MEMLOCK allows,
+// excluded from core dumps with MADV_DONTDUMP), wiped with OPENSSL_cleanse when freed. The only
+// type that holds a key.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +48,14 @@ struct ByteView {
 inline Bytes ToBytes(ByteView v) { return Bytes(v.data, v.data + v.size); }
 inline void Append(Bytes& out, ByteView v) { out.insert(out.end(), v.data, v.data + v.size); }
 
+// How much key memory the process holds, and how much of what is mapped is locked.
+struct SecureMemoryStats {
+  std::size_t locked_bytes = 0;    // mapped and mlock'd
+  std::size_t unlocked_bytes = 0;  // mapped, but RLIMIT_MEMLOCK refused the lock
+  std::size_t in_use_bytes = 0;    // held by live SecureBytes
+};
+SecureMemoryStats SecureMemory();
+
 class SecureBytes {
  public:
   SecureBytes() = default;
@@ -70,7 +79,7 @@ class SecureBytes {
   void Release() noexcept;
   uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
-  std::size_t mapped_ = 0;
+  std::size_t mapped_ = 0;  // the slot or mapping behind data_
 };
 
 }  // namespace hsm

@@ -1,6 +1,7 @@
 // native/core/keys.cc
 // Key material ⇄ attributes with OpenSSL 3's provider-neutral EVP_PKEY_fromdata / get_param API.
 #include "keys.h"
+#include "pkcs8.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -19,7 +20,6 @@ struct ParamBldFree { void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_
 struct ParamFree { void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); } };
 struct GroupFree { void operator()(EC_GROUP* p) const { EC_GROUP_free(p); } };
 struct PointFree { void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); } };
-struct P8Free { void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); } };
 
 using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
 using Params = std::unique_ptr<OSSL_PARAM[], ParamFree>;
@@ -107,20 +107,6 @@ void RsaMaterial(Object& obj, Attributes& tmpl) {
   CheckKeyMaterial(obj.pkey.get(), obj.cls == CKO_PRIVATE_KEY, factors, CKR_ATTRIBUTE_VALUE_INVALID);
 }
 
-Bytes EcPublicPoint(const Curve& c, const BIGNUM* priv) {
-  std::unique_ptr<EC_GROUP, GroupFree> group(ossl::Check(EC_GROUP_new_by_curve_name(c.nid), "EC_GROUP_new_by_curve_name"));
-  if (BN_is_zero(priv) || BN_is_negative(priv) || BN_cmp(priv, EC_GROUP_get0_order(group.get())) >= 0) {
-    Fail(CKR_ATTRIBUTE_VALUE_INVALID, "EC private value must be in [1, n-1]");
-  }
-  std::unique_ptr<EC_POINT, PointFree> pt(ossl::Check(EC_POINT_new(group.get()), "EC_POINT_new"));
-  if (EC_POINT_mul(group.get(), pt.get(), priv, nullptr, nullptr, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_mul");
-  Bytes out(2 * c.field_bytes + 1);
-  if (EC_POINT_point2oct(group.get(), pt.get(), POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(), nullptr) != out.size()) {
-    ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_point2oct");
-  }
-  return out;
-}
-
 void EcMaterial(Object& obj, Attributes& tmpl) {
   const Curve& c = CurveFromParams(tmpl.Get(CKA_EC_PARAMS));
   if (c.key_type != obj.key_type) Fail(CKR_TEMPLATE_INCONSISTENT, std::string("CKA_EC_PARAMS names ") + c.pretty + ", which is not a curve of this key type");
@@ -144,7 +130,7 @@ void EcMaterial(Object& obj, Attributes& tmpl) {
     Bytes d = TakeSecret(tmpl, CKA_VALUE);
     ossl::Bn priv = ossl::BnFromBytes(d);
     BN_set_flags(priv.get(), BN_FLG_CONSTTIME);
-    Bytes pub = EcPublicPoint(c, priv.get());
+    Bytes pub = EcPublicPointFor(c, priv.get());
     ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
     OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, c.name, 0);
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get());
@@ -159,12 +145,38 @@ void EcMaterial(Object& obj, Attributes& tmpl) {
 
 }  // namespace
 
+Bytes EcPublicPointFor(const Curve& c, const BIGNUM* priv) {
+  std::unique_ptr<EC_GROUP, GroupFree> group(ossl::Check(EC_GROUP_new_by_curve_name(c.nid), "EC_GROUP_new_by_curve_name"));
+  if (BN_is_zero(priv) || BN_is_negative(priv) || BN_cmp(priv, EC_GROUP_get0_order(group.get())) >= 0) {
+    Fail(CKR_ATTRIBUTE_VALUE_INVALID, "EC private value must be in [1, n-1]");
+  }
+  std::unique_ptr<EC_POINT, PointFree> pt(ossl::Check(EC_POINT_new(group.get()), "EC_POINT_new"));
+  if (EC_POINT_mul(group.get(), pt.get(), priv, nullptr, nullptr, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_mul");
+  Bytes out(2 * c.field_bytes + 1);
+  if (EC_POINT_point2oct(group.get(), pt.get(), POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(), nullptr) != out.size()) {
+    ossl::Raise(CKR_GENERAL_ERROR, "EC_POINT_point2oct");
+  }
+  return out;
+}
+
 void CheckSecretLength(CK_KEY_TYPE kt, std::size_t n, CK_RV rv) {
   if (kt == CKK_AES && n != 16 && n != 24 && n != 32) Fail(rv, "an AES key is 16, 24 or 32 bytes");
   if (kt == CKK_GENERIC_SECRET && (n < 1 || n > 800)) Fail(rv, "a generic secret is 1..800 bytes");
 }
 
 void MaterialFromTemplate(Object& obj, Attributes& tmpl) {
+  if (obj.cls == CKO_PRIVATE_KEY && tmpl.Has(CKA_SEALHSM_PKCS8)) {
+    // The whole key in one PKCS#8 blob, parsed here: no component ever sits in a caller's buffers.
+    for (CK_ATTRIBUTE_TYPE part : {CKA_MODULUS, CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_VALUE}) {
+      if (tmpl.Has(part)) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_SEALHSM_PKCS8 carries the whole key; give no other key material");
+    }
+    Bytes der = TakeSecret(tmpl, CKA_SEALHSM_PKCS8);
+    obj.pkey = DecodePkcs8(der, obj.key_type, &obj.curve, true, CKR_ATTRIBUTE_VALUE_INVALID);
+    if (const Bytes* params = tmpl.Find(CKA_EC_PARAMS); params && &CurveFromParams(*params) != obj.curve) {
+      Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_EC_PARAMS names another curve than the PKCS#8 key");
+    }
+    return;
+  }
   if (obj.cls == CKO_SECRET_KEY) {
     Bytes v = TakeSecret(tmpl, CKA_VALUE);
     CheckSecretLength(obj.key_type, v.size(), CKR_ATTRIBUTE_VALUE_INVALID);
@@ -304,51 +316,13 @@ ossl::Pkey PublicOnly(const Object& full) {
   return ossl::AdoptPkey(k);
 }
 
-SecureBytes EncodePkcs8(EVP_PKEY* key) {
-  std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(EVP_PKEY2PKCS8(key));
-  if (!p8) ossl::Raise(CKR_GENERAL_ERROR, "EVP_PKEY2PKCS8");
-  unsigned char* der = nullptr;
-  int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &der);
-  if (n <= 0) ossl::Raise(CKR_GENERAL_ERROR, "i2d_PKCS8_PRIV_KEY_INFO");
-  SecureBytes out(ByteView(der, static_cast<std::size_t>(n)));
-  OPENSSL_clear_free(der, static_cast<std::size_t>(n));
-  return out;
-}
+SecureBytes EncodePkcs8(const Object& key) { return WritePkcs8(key.pkey.get(), key.curve); }
 
-ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate) {
-  const unsigned char* p = der.data;
-  std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size)));
-  if (!p8 || p != der.data + der.size) ossl::Raise(CKR_WRAPPED_KEY_INVALID, "unwrapped data is not a PKCS#8 private key");
-  ossl::Pkey key = ossl::AdoptPkey(EVP_PKCS82PKEY(p8.get()));
-  if (!key) ossl::Raise(CKR_WRAPPED_KEY_INVALID, "PKCS#8 private key");
-  *curve_out = nullptr;
+ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate, CK_RV bad) {
   CK_KEY_TYPE kt = CK_UNAVAILABLE_INFORMATION;
-  if (EVP_PKEY_is_a(key.get(), "RSA")) {
-    kt = CKK_RSA;
-  } else if (EVP_PKEY_is_a(key.get(), "EC")) {
-    char group[64] = {0};
-    std::size_t len = 0;
-    EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
-    int nid = OBJ_sn2nid(group);
-    *curve_out = CurveByName(nid == NID_X9_62_prime256v1 ? "P-256" : nid != NID_undef ? OBJ_nid2sn(nid) : group);
-    if (*curve_out == nullptr) {
-      const char* nist = EC_curve_nid2nist(nid);
-      if (nist != nullptr) *curve_out = CurveByName(nist);
-    }
-    if (*curve_out == nullptr) Fail(CKR_CURVE_NOT_SUPPORTED, "unwrapped EC key is on an unsupported curve");
-    kt = CKK_EC;
-  } else if (EVP_PKEY_is_a(key.get(), "ED25519")) {
-    kt = CKK_EC_EDWARDS;
-    *curve_out = CurveByName("ED25519");
-  }
-  if (kt != expected) Fail(CKR_TEMPLATE_INCONSISTENT, "unwrapped key type does not match CKA_KEY_TYPE");
-  if (validate && kt != CKK_EC_EDWARDS) {
-    BIGNUM* p = nullptr;
-    bool factors = kt != CKK_RSA || EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_FACTOR1, &p) == 1;
-    BN_clear_free(p);
-    ossl::ClearErrors();
-    CheckKeyMaterial(key.get(), true, factors, CKR_WRAPPED_KEY_INVALID);
-  }
+  ossl::Pkey key = ParsePkcs8(der, &kt, curve_out, bad);
+  if (kt != expected) Fail(CKR_TEMPLATE_INCONSISTENT, "the key's type does not match CKA_KEY_TYPE");
+  if (validate && kt != CKK_EC_EDWARDS) CheckKeyMaterial(key.get(), true, true, bad);
   return key;
 }
 

@@ -28,10 +28,15 @@ void SetSecretAttributes(Object& obj);
 ossl::Pkey PublicOnly(const Object& full);
 
 // PKCS#8 PrivateKeyInfo of a private key, as a secret. And back, checking the key type.
-SecureBytes EncodePkcs8(EVP_PKEY* key);
+// A private key object's PKCS#8 PrivateKeyInfo (pkcs8.h: written in place, no unwiped copies).
+SecureBytes EncodePkcs8(const Object& key);
+// The public point of a private scalar on a Weierstrass curve (uncompressed); the scalar must be in
+// [1, n-1] (CKR_ATTRIBUTE_VALUE_INVALID otherwise).
+Bytes EcPublicPointFor(const Curve& c, const BIGNUM* priv);
 // `validate`: run OpenSSL's key checks (key material from outside: unwrap); rows read back from our
 // own store were checked when they were made.
-ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate = true);
+ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate = true,
+                       CK_RV bad = CKR_WRAPPED_KEY_INVALID);
 
 // An EC public key on `c` from a raw point; the point must lie on the curve (CKR_PUBLIC_KEY_INVALID
 // otherwise — used for ECDH peer keys).

@@ -2,9 +2,13 @@
 // Algorithm cache and error draining for the OpenSSL 3 calls in core.
 #include "ossl.h"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
@@ -57,6 +61,20 @@ EVP_KDF* Kdf(const std::string& name) { return Cached(g_kdfs, g_mu, name, EVP_KD
 
 PkeyCtx NewPkeyCtx(EVP_PKEY* key) {
   return PkeyCtx(Check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), "EVP_PKEY_CTX_new_from_pkey"));
+}
+
+void EnsureSecureHeap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (CRYPTO_secure_malloc_initialized()) return;
+    struct rlimit rl {};
+    std::size_t want = std::size_t{16} << 20;
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && geteuid() != 0) {
+      std::size_t quarter = static_cast<std::size_t>(rl.rlim_cur / 4);
+      while (want > (std::size_t{64} << 10) && want > quarter) want >>= 1;
+    }
+    (void)CRYPTO_secure_malloc_init(want, 32);  // 2 = made but not locked: still kept out of core dumps
+  });
 }
 
 std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in) {

@@ -60,6 +60,11 @@ PkeyCtx NewPkeyCtx(EVP_PKEY* key);
 // the input is additional authenticated data (AEAD modes).
 std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in);
 
+// OpenSSL's secure heap, where it keeps private-key BIGNUMs (EC scalars, RSA d, p, q, ...): locked
+// and excluded from core dumps. Made once if the process has none yet (Node's --secure-heap or the
+// host application may have made one), sized a quarter of RLIMIT_MEMLOCK, 64 KiB to 16 MiB.
+void EnsureSecureHeap();
+
 Bn BnFromBytes(ByteView big_endian);  // CKR_ATTRIBUTE_VALUE_INVALID over 2^31 bytes
 Bytes BnToBytes(const BIGNUM* bn);
 Bytes PkeyBnParam(EVP_PKEY* key, const char* name);  // public values only (n, e)

@@ -567,7 +567,7 @@ Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, C
       Fail(CKR_KEY_NOT_WRAPPABLE, "the key does not match the wrapping key's CKA_WRAP_TEMPLATE");
     }
   }
-  SecureBytes plain = key->cls == CKO_SECRET_KEY ? key->secret.CloneSecret() : EncodePkcs8(key->pkey.get());
+  SecureBytes plain = key->cls == CKO_SECRET_KEY ? key->secret.CloneSecret() : EncodePkcs8(*key);
   try {
     return NewCipher(m, *wk, true)->Once(plain.view());
   } catch (const Error& e) {

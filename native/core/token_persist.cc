@@ -87,7 +87,7 @@ SecureBytes Token::MasterCopy() const {
 
 SecureBytes Token::Payload(const Object& o) const {
   if (o.cls == CKO_SECRET_KEY) return o.secret.CloneSecret();
-  if (o.cls == CKO_PRIVATE_KEY) return EncodePkcs8(o.pkey.get());
+  if (o.cls == CKO_PRIVATE_KEY) return EncodePkcs8(o);
   return SecureBytes();
 }
 

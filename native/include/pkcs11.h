@@ -133,6 +133,9 @@ typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
 #define CKA_DERIVE_TEMPLATE (CKF_ARRAY_ATTRIBUTE | 0x00000213UL)
 #define CKA_ALLOWED_MECHANISMS (CKF_ARRAY_ATTRIBUTE | 0x00000600UL)
 #define CKA_VENDOR_DEFINED 0x80000000UL
+/* sealhsm: a private key's material as one PKCS#8 PrivateKeyInfo (C_CreateObject only; parsed in
+ * the token, never stored or returned as an attribute). */
+#define CKA_SEALHSM_PKCS8 0x8000A101UL
 
 /* ---- mechanisms ---- */
 #define CKM_RSA_PKCS_KEY_PAIR_GEN 0x00000000UL

@@ -85,6 +85,7 @@ SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
       std::lock_guard lock(g_slots_mu);
       g_slots.clear();
     }
+    hsm::ossl::EnsureSecureHeap();  // private-key BIGNUMs in locked, undumped memory (unless the host made one)
     std::vector<SlotConfig> configs = LoadConfig();
     std::vector<CK_SLOT_ID> ids;
     for (SlotConfig& c : configs) {

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { call, hsmError } from '../errors.js';
-import { native } from '../native/binding.js';
+import { native, type KeyMemory } from '../native/binding.js';
 import { CKA } from '../native/pkcs11_gen.js';
 import { CLASS_VALUES, TYPE_VALUES } from './attributes.js';
 import type { ClientContext } from './context.js';
@@ -139,6 +139,13 @@ export class SealHsm {
     await call(native.activate(this.#slot, adminPassword));
   }
 
+  /** Key memory of this process: how much of it is locked in RAM (mlock) and excluded from core
+   *  dumps, how much the lock limit refused (RLIMIT_MEMLOCK; raise it with `ulimit -l`), and how much
+   *  live keys hold. */
+  get keyMemory(): KeyMemory {
+    return native.tokenInfo(this.#slot).keyMemory;
+  }
+
   /** True once `activate` has run. */
   get activated(): boolean {
     return native.loginState(this.#slot).activated;
@@ -215,6 +222,12 @@ function hexValue(c: number): number {
   return -1;
 }
 
+/** Bytes in an ArrayBuffer of their own: V8 keeps small typed arrays on its heap and copies them
+ *  when it collects garbage, leaving copies no wipe reaches; an ArrayBuffer's store never moves. */
+function offHeap(n: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(n));
+}
+
 /** Reads an unseal key into memory of our own: never one of Node's pooled Buffers or a string, so
  *  `wipe()` leaves no copy we made behind (the caller's own bytes, a file's page cache and the
  *  environment block are theirs). 32 raw bytes, or 64 hex characters with surrounding white space. */
@@ -230,7 +243,7 @@ async function readUnsealKey(source: UnsealKeySource): Promise<{ key: Uint8Array
   } else if (typeof source === 'object' && source !== null && 'env' in source) {
     const v = process.env[source.env];
     if (v === undefined) throw new RangeError(`the environment variable ${source.env} is not set`);
-    raw = Buffer.allocUnsafeSlow(Buffer.byteLength(v, 'latin1'));
+    raw = offHeap(Buffer.byteLength(v, 'latin1'));
     Buffer.from(raw.buffer, raw.byteOffset, raw.length).write(v, 'latin1');
     ours.push(raw);
   } else {
@@ -242,7 +255,7 @@ async function readUnsealKey(source: UnsealKeySource): Promise<{ key: Uint8Array
   while (start < end && WHITESPACE.has(raw[start]!)) start++;
   while (end > start && WHITESPACE.has(raw[end - 1]!)) end--;
   if (end - start === 64) {
-    const key = Buffer.allocUnsafeSlow(32);
+    const key = offHeap(32);
     ours.push(key);
     let ok = true;
     for (let i = 0; i < 32; i++) {

@@ -6,7 +6,7 @@
 
 import { HsmIntegrityError, call, fromNative } from '../errors.js';
 import { curveByName, type CurveName } from '../keys/curves.js';
-import { privateKeyTemplate, publicKeyTemplate, secretKeyTemplate, type KeyInput } from '../keys/import.js';
+import { privateKeyMaterial, publicKeyTemplate, secretKeyTemplate, type KeyInput } from '../keys/import.js';
 import { CKA, CKM } from '../native/pkcs11_gen.js';
 import { CLASS_VALUES, PRIVATE_HALF, PUBLIC_HALF, TYPE_VALUES, toTemplate, type KeyAttributes, type KeyClass, type KeyType } from './attributes.js';
 import type { ClientContext } from './context.js';
@@ -96,8 +96,15 @@ export class KeyManager {
 
   /** Imports a private key (PEM, PKCS#8 DER, JWK or KeyObject). */
   async importPrivateKey(key: KeyInput, options: KeyAttributes = {}): Promise<KeyHandle> {
-    const tmpl = [...privateKeyTemplate(key), ...toTemplate(withDefaults(options, { sign: true }), PRIVATE_HALF)];
-    return this.#load(await call(this.#ctx.native.createObject(this.#ctx.session(), tmpl)));
+    const material = privateKeyMaterial(key);
+    let ref: number;
+    try {
+      const tmpl = [...material.template, ...toTemplate(withDefaults(options, { sign: true }), PRIVATE_HALF)];
+      ref = await call(this.#ctx.native.createObject(this.#ctx.session(), tmpl));
+    } finally {
+      material.wipe(); // the addon copied the key into locked memory before queueing
+    }
+    return this.#load(ref);
   }
 
   /** Imports a public key (PEM, SPKI DER, JWK or KeyObject). */

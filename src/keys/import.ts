@@ -59,42 +59,66 @@ function ecPoint(pub: KeyObject, size: number): Uint8Array {
   const spki = pub.export({ format: 'der', type: 'spki' });
   return Uint8Array.from(spki.subarray(spki.length - (2 * size + 1))); // uncompressed point ends the SPKI
 }
-function ecScalar(priv: KeyObject, size: number): Uint8Array {
-  // SEC 1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING d, ... }
-  const der = priv.export({ format: 'der', type: 'sec1' });
-  const at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
-  if (der[at] !== 0x02 || der[at + 3] !== 0x04 || der[at + 4] !== size) throw new TypeError('unexpected SEC 1 private key encoding');
-  return Uint8Array.from(der.subarray(at + 5, at + 5 + size));
+const PKCS8_KEY_TYPES: Record<string, number> = { rsa: CKK.RSA, ec: CKK.EC, ed25519: CKK.EC_EDWARDS };
+
+const PEM_PKCS8 = /^\s*-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----\s*$/;
+
+/** PKCS#8 input that needs no parsing here: DER bytes as given, or an unencrypted PEM decoded into an
+ *  ArrayBuffer of our own (V8 never copies it; `wipe` zeroes it). Other forms go through node:crypto. */
+function directPkcs8(input: KeyInput): { der: Uint8Array; wipe: () => void } | undefined {
+  if (typeof input === 'object' && !(input instanceof KeyObject) && input.format === 'der' && input.type === 'pkcs8') {
+    return { der: input.data, wipe: () => {} };
+  }
+  if (typeof input !== 'string') return undefined;
+  const m = PEM_PKCS8.exec(input);
+  if (m === null) return undefined;
+  const body = m[1]!.replace(/\s+/g, '');
+  const der = Buffer.from(new ArrayBuffer(Math.ceil((body.length * 3) / 4)));
+  const n = der.write(body, 'base64');
+  return { der: der.subarray(0, n), wipe: () => der.fill(0) };
 }
 
-/** The attributes describing the key material of a private key (class, type and components). */
-export function privateKeyTemplate(input: KeyInput): Template {
+// The algorithm OID of a PrivateKeyInfo, read from its first 22 bytes (the version and algorithm
+// identifier: no key byte is copied into a string).
+const KEY_OIDS: Array<[string, number]> = [['2a864886f70d010101', CKK.RSA], ['2a8648ce3d0201', CKK.EC], ['2b6570', CKK.EC_EDWARDS]];
+function pkcs8KeyType(der: Uint8Array): number {
+  const head = Buffer.from(der.buffer, der.byteOffset, Math.min(der.length, 22)).toString('hex');
+  for (const [oid, kt] of KEY_OIDS) if (head.includes(`06${(oid.length / 2).toString(16).padStart(2, '0')}${oid}`)) return kt;
+  throw new TypeError('unsupported PKCS#8 key algorithm (RSA, EC and Ed25519 are)');
+}
+
+/** A private key's template and a `wipe()` for the buffers this module made for it. */
+export interface PrivateKeyMaterial {
+  readonly template: Template;
+  /** Zeroes the key bytes we made (never the caller's own input). Call it once the template was sent. */
+  wipe(): void;
+}
+
+/** A private key as attributes: the whole key as one PKCS#8 blob (`CKA_SEALHSM_PKCS8`), which the token
+ *  parses and checks itself, so no key component is ever spelled out in JavaScript memory; a raw
+ *  EC / Ed25519 scalar goes as `CKA_VALUE`. */
+export function privateKeyMaterial(input: KeyInput): PrivateKeyMaterial {
+  const pkcs8 = directPkcs8(input);
+  if (pkcs8 !== undefined) {
+    // The token reads the key type from the PKCS#8 itself; CKA_KEY_TYPE must agree with it.
+    return { template: [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, pkcs8KeyType(pkcs8.der)], [CKA.SEALHSM_PKCS8, pkcs8.der]], wipe: pkcs8.wipe };
+  }
   if (isRaw(input)) {
     const curve = curveByName(input.curve);
-    return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, input.value]];
+    return { template: [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, input.value]], wipe: () => {} };
   }
   const key = toKeyObject(input, 'private');
   if (key.type !== 'private') throw new TypeError('expected a private key');
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = ecCurve(key);
-    return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.EC], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, ecScalar(key, curve.size)]];
-  }
-  const jwk = key.export({ format: 'jwk' });
-  switch (jwk.kty) {
-    case 'RSA':
-      return [
-        [CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA],
-        [CKA.MODULUS, b64u(jwk.n, 'n')], [CKA.PUBLIC_EXPONENT, b64u(jwk.e, 'e')],
-        [CKA.PRIVATE_EXPONENT, b64u(jwk.d, 'd')], [CKA.PRIME_1, b64u(jwk.p, 'p')], [CKA.PRIME_2, b64u(jwk.q, 'q')],
-        [CKA.EXPONENT_1, b64u(jwk.dp, 'dp')], [CKA.EXPONENT_2, b64u(jwk.dq, 'dq')], [CKA.COEFFICIENT, b64u(jwk.qi, 'qi')],
-      ];
-    case 'OKP': {
-      const curve = curveByName(String(jwk.crv));
-      return [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, curve.keyType], [CKA.EC_PARAMS, curve.params], [CKA.VALUE, b64u(jwk.d, 'd')]];
-    }
-    default:
-      throw new TypeError(`unsupported key type '${String(jwk.kty)}'`);
-  }
+  const keyType = PKCS8_KEY_TYPES[String(key.asymmetricKeyType)];
+  if (keyType === undefined) throw new TypeError(`unsupported key type '${String(key.asymmetricKeyType)}'`);
+  const der = key.export({ format: 'der', type: 'pkcs8' }); // its own allocation, not the Buffer pool
+  return { template: [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, keyType], [CKA.SEALHSM_PKCS8, der]], wipe: () => der.fill(0) };
+}
+
+/** The attributes describing the key material of a private key (see privateKeyMaterial, which also
+ *  wipes what it made). */
+export function privateKeyTemplate(input: KeyInput): Template {
+  return privateKeyMaterial(input).template;
 }
 
 /** The attributes describing a public key (class, type, modulus/exponent or curve/point). */

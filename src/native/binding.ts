@@ -78,6 +78,15 @@ export interface NativeTokenInfo {
   readonly objects: number;
   readonly sessions: number;
   readonly persistent: boolean;
+  /** The process's key memory (every token's): mapped and locked, mapped but not locked
+   *  (RLIMIT_MEMLOCK refused), and held by live keys. */
+  readonly keyMemory: KeyMemory;
+}
+
+export interface KeyMemory {
+  readonly lockedBytes: number;
+  readonly unlockedBytes: number;
+  readonly inUseBytes: number;
 }
 
 /** The addon. Async functions reject with an Error carrying `code` (CKR name) and `rv`. */

@@ -1,0 +1,54 @@
+// test/core_dump.test.ts
+// Issue "harden the seal", key bytes in memory: after keys are imported, used, stored, read back,
+// deleted and the token closed, a core dump of the process (gdb's gcore) holds none of the RSA
+// private components, the EC scalar, or the unseal key. Key memory is MADV_DONTDUMP and wiped;
+// imports go to the token as one PKCS#8 blob we wipe; the unseal key never sits in a pooled Buffer.
+
+import { execFileSync, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { hasProgram } from './helpers/programs.js';
+import { cleanup, tempDir } from './helpers/store.js';
+
+afterAll(cleanup);
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const gcore = hasProgram('gcore', 'gdb');
+
+describe('no key bytes in a core dump', () => {
+  it.skipIf(!gcore)('RSA d, p, q, the EC scalar and the unseal key are not in the dump after delete and close', async () => {
+    const dir = tempDir();
+    const base = join(dir, '..');
+    const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const unseal = crypto.randomBytes(32);
+    writeFileSync(join(base, 'rsa.pem'), rsa.export({ format: 'pem', type: 'pkcs8' }));
+    writeFileSync(join(base, 'ec.pem'), ec.export({ format: 'pem', type: 'pkcs8' }));
+    writeFileSync(join(base, 'unseal.key'), unseal.toString('hex'));
+    const child = spawn(process.execPath, ['--expose-gc', fixture('dump_child.mjs'), dir, join(base, 'rsa.pem'), join(base, 'ec.pem'), join(base, 'unseal.key')],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('DONE') && resolve());
+        child.on('exit', (code) => reject(new Error(`the child exited with ${code}`)));
+      });
+      const core = join(base, 'core');
+      execFileSync('gcore', ['-o', core, String(child.pid)], { stdio: 'ignore' });
+      const dump = readFileSync(`${core}.${child.pid}`);
+      rmSync(`${core}.${child.pid}`);
+      const jwk = rsa.export({ format: 'jwk' });
+      const part = (b64: string | undefined) => Buffer.from(b64!, 'base64url').subarray(8, 40); // 32 bytes from inside
+      const needles: Array<[string, Buffer]> = [
+        ['RSA d', part(jwk.d)], ['RSA p', part(jwk.p)], ['RSA q', part(jwk.q)], ['RSA dp', part(jwk.dp)], ['RSA qi', part(jwk.qi)],
+        ['EC scalar', part(ec.export({ format: 'jwk' }).d)], ['unseal key', unseal],
+      ];
+      expect(dump.length).toBeGreaterThan(1 << 20);
+      for (const [name, bytes] of needles) expect(dump.includes(bytes), `${name} found in the core dump`).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
