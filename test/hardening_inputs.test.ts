@@ -19,10 +19,10 @@ const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKe
 
 function rsaPrivate(over: Partial<Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', Buffer>>, crt = true): NativeTemplate {
   const v = (k: keyof typeof over) => over[k] ?? b64u(rsa[k]);
-  const t: NativeTemplate = [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.MODULUS, v('n')], [CKA.PUBLIC_EXPONENT, v('e')],
+  const base: NativeTemplate = [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.MODULUS, v('n')], [CKA.PUBLIC_EXPONENT, v('e')],
     [CKA.PRIVATE_EXPONENT, v('d')], [CKA.SIGN, true]];
-  if (crt) t.push([CKA.PRIME_1, v('p')], [CKA.PRIME_2, v('q')], [CKA.EXPONENT_1, v('dp')], [CKA.EXPONENT_2, v('dq')], [CKA.COEFFICIENT, v('qi')]);
-  return t;
+  const crtParts: NativeTemplate = [[CKA.PRIME_1, v('p')], [CKA.PRIME_2, v('q')], [CKA.EXPONENT_1, v('dp')], [CKA.EXPONENT_2, v('dq')], [CKA.COEFFICIENT, v('qi')]];
+  return crt ? [...base, ...crtParts] : base;
 }
 
 describe('imported key material is checked for consistency', () => {
@@ -58,7 +58,8 @@ describe('imported key material is checked for consistency', () => {
   it('an unwrapped private key with an inconsistent CRT is CKR_WRAPPED_KEY_INVALID', async () => {
     const kek = await native.generateKey(tk.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.SENSITIVE, false], [CKA.EXTRACTABLE, true]]);
     const [value] = await native.getAttributes(tk.session, kek, [CKA.VALUE]);
-    const bad = crypto.createPrivateKey({ key: { ...rsa, dp: rsa.dq, dq: rsa.dp }, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    const swapped = { ...rsa, dp: rsa.dq!, dq: rsa.dp! } as crypto.JsonWebKeyInput['key'];
+    const bad = crypto.createPrivateKey({ key: swapped, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
     const wrapped = crypto.createCipheriv('id-aes256-wrap-pad', value!.value!, Buffer.from('a65959a6', 'hex')).update(bad);
     const tmpl: NativeTemplate = [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.SIGN, true]];
     expect(await codeOf(native.unwrapKey(tk.session, { type: CKM.AES_KEY_WRAP_PAD }, kek, wrapped, tmpl))).toBe('CKR_WRAPPED_KEY_INVALID');

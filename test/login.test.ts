@@ -63,7 +63,7 @@ describe('no oracle in a failed login', () => {
   it('a name that is not even valid is answered as a wrong password', async () => {
     const hsm = await cluster();
     const bad = await hsm.login('no such user!', 'wrong-password').catch((e: Error) => e);
-    const wrong = await hsm.login('alice', 'wrong-password').catch((e: Error) => e);
+    const wrong = (await hsm.login('alice', 'wrong-password').catch((e: Error) => e)) as Error;
     expect(bad).toMatchObject({ code: 'CKR_PIN_INCORRECT', message: wrong.message });
   });
 });

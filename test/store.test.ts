@@ -140,7 +140,7 @@ describe('tamper and corruption are detected, named, and contained', () => {
   it('a modified sealed blob', async () => {
     const dir = tempDir();
     const { a, b } = await twoKeys(dir);
-    sql(dir, `UPDATE objects SET sealed = substr(sealed, 1, 20) || X'00' || substr(sealed, 22) WHERE handle = ${a}`);
+    sql(dir, `UPDATE objects SET sealed = substr(sealed, 1, 20) || (CASE WHEN substr(sealed, 21, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(sealed, 22) WHERE handle = ${a}`);
     const hsm = await reopen(dir);
     await expectIntegrity(hsm, a, 'victim');
     await expect((await hsm.keys.get(b)).encrypt(Buffer.from('still fine'))).resolves.toBeDefined();

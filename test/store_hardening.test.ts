@@ -149,7 +149,7 @@ describe('a damaged object is named and reported, the rest stays usable', () => 
 
   it('a key whose seal fails is in find() results as a DamagedKeysError, not dropped', async () => {
     const { dir, victim, bystander } = await tokenWithKeys();
-    sql(dir, `UPDATE objects SET sealed = substr(sealed, 1, 20) || X'00' || substr(sealed, 22) WHERE handle = ${victim}`);
+    sql(dir, `UPDATE objects SET sealed = substr(sealed, 1, 20) || (CASE WHEN substr(sealed, 21, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(sealed, 22) WHERE handle = ${victim}`);
     const hsm = await SealHsm.open({ dir });
     await hsm.login('alice', 'alice-password');
     const e = (await hsm.keys.find({}).catch((x: unknown) => x)) as DamagedKeysError;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { SealHsm } from '../src/index.js';
+import { SealHsm, native } from '../src/index.js';
 import { cleanup, newToken, sql, tempDir } from './helpers/store.js';
 
 afterAll(cleanup);
@@ -29,6 +29,20 @@ describe('several processes share one token', () => {
     hsm.logout();
     await hsm.login('admin', 'admin-password');
     expect((await hsm.keys.find({ class: 'secret-key' })).length).toBe(80); // admins list every key
+    hsm.close();
+  });
+
+  it('a write in another process drops only what it changed from this process\'s cache', async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    const keys = await Promise.all(Array.from({ length: 5 }, (_, i) => hsm.keys.generateAes({ token: true, label: `cached-${i}` })));
+    for (const k of keys) await k.encrypt(Buffer.from('warm'));
+    const cached = native.tokenInfo(hsm.slot).objects;
+    expect(cached).toBeGreaterThanOrEqual(5);
+    await run(process.execPath, [fixture('worker.mjs'), dir, 'alice', 'other', '1']);
+    await hsm.keys.find({ label: 'other-0' }); // this call sees the other process's write
+    // Before: every foreign write emptied the cache, and each key was read and verified again.
+    expect(native.tokenInfo(hsm.slot).objects).toBeGreaterThanOrEqual(cached);
     hsm.close();
   });
 

@@ -27,8 +27,7 @@ using Params = std::unique_ptr<OSSL_PARAM[], ParamFree>;
 // `like`, when given, is a key of the same algorithm whose key manager is reused (no name lookup).
 ossl::Pkey FromData(const char* alg, OSSL_PARAM_BLD* bld, int selection, CK_RV rv_if_bad, EVP_PKEY* like = nullptr) {
   Params params(ossl::Check(OSSL_PARAM_BLD_to_param(bld), "OSSL_PARAM_BLD_to_param"));
-  ossl::PkeyCtx ctx = like != nullptr ? ossl::NewPkeyCtx(like)
-                                      : ossl::PkeyCtx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  ossl::PkeyCtx ctx = like != nullptr ? ossl::NewPkeyCtx(like) : ossl::NewPkeyCtxForType(alg);
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) != 1) {
     ossl::Raise(rv_if_bad, "key material rejected");

@@ -77,6 +77,14 @@ void EnsureSecureHeap() {
   });
 }
 
+PkeyCtx NewPkeyCtxForType(const char* type) {
+  static const std::map<std::string, const char*> kOids = {
+      {"RSA", "1.2.840.113549.1.1.1"}, {"EC", "1.2.840.10045.2.1"}, {"ED25519", "1.3.101.112"}};
+  auto it = kOids.find(type);
+  const char* name = it == kOids.end() ? type : it->second;
+  return PkeyCtx(Check(EVP_PKEY_CTX_new_from_name(nullptr, name, nullptr), "EVP_PKEY_CTX_new_from_name"));
+}
+
 std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in) {
   constexpr std::size_t kPiece = std::size_t{1} << 30;
   std::size_t written = 0;

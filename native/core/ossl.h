@@ -54,6 +54,11 @@ EVP_KDF* Kdf(const std::string& name);
 
 // A fresh context for the key; the caller decides what operation to init.
 PkeyCtx NewPkeyCtx(EVP_PKEY* key);
+// A provider context for a key type ("RSA", "EC", "ED25519") to import or generate keys with. It is
+// asked for by the algorithm's OID, a name the providers know and the legacy ENGINE table does not:
+// in a process where an ENGINE claims the type (libp11's, which loads this module), asking by "EC"
+// would give that ENGINE's legacy method, which cannot import key data.
+PkeyCtx NewPkeyCtxForType(const char* type);
 
 // EVP_CipherUpdate over any length: OpenSSL takes an int, so input goes in pieces of 1 GiB (whole
 // blocks); `out` has room for in.size + one block. Returns the bytes written. With out == nullptr,

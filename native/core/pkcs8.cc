@@ -57,7 +57,7 @@ ossl::Bn SecureInteger(Der& d) {
 
 ossl::Pkey Build(const char* alg, OSSL_PARAM_BLD* bld, CK_RV bad) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(ossl::Check(OSSL_PARAM_BLD_to_param(bld), "OSSL_PARAM_BLD_to_param"));
-  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr), "EVP_PKEY_CTX_new_from_name"));
+  ossl::PkeyCtx ctx = ossl::NewPkeyCtxForType(alg);
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.get()) != 1) {
     ossl::Raise(bad, "PKCS#8 private key rejected");

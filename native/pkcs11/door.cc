@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -82,10 +83,21 @@ void SetInitialized(bool on) {
 
 void Log(const std::string& line) { std::fprintf(stderr, "sealhsm-pkcs11: %s\n", line.c_str()); }
 
+// SEALHSM_PKCS11_DEBUG=1: every refusal's message goes to stderr (never key material: messages hold
+// none), so a program that only sees a CKR_* code can be told why.
+bool DebugLog() {
+  static const bool on = [] {
+    const char* v = std::getenv("SEALHSM_PKCS11_DEBUG");
+    return v != nullptr && v[0] == '1';
+  }();
+  return on;
+}
+
 CK_RV GuardNoInit(const std::function<CK_RV()>& f) {
   try {
     return f();
   } catch (const Error& e) {
+    if (DebugLog()) Log(e.what());
     return e.rv();
   } catch (const std::bad_alloc&) {
     return CKR_HOST_MEMORY;

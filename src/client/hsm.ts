@@ -139,6 +139,11 @@ export class SealHsm {
     await call(native.activate(this.#slot, adminPassword));
   }
 
+  /** The token's slot in the addon (for the PKCS#11-shaped `native` binding beside this client). */
+  get slot(): number {
+    return this.#slot;
+  }
+
   /** Key memory of this process: how much of it is locked in RAM (mlock) and excluded from core
    *  dumps, how much the lock limit refused (RLIMIT_MEMLOCK; raise it with `ulimit -l`), and how much
    *  live keys hold. */

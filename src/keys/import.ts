@@ -72,10 +72,38 @@ function directPkcs8(input: KeyInput): { der: Uint8Array; wipe: () => void } | u
   if (typeof input !== 'string') return undefined;
   const m = PEM_PKCS8.exec(input);
   if (m === null) return undefined;
-  const body = m[1]!.replace(/\s+/g, '');
-  const der = Buffer.from(new ArrayBuffer(Math.ceil((body.length * 3) / 4)));
-  const n = der.write(body, 'base64');
-  return { der: der.subarray(0, n), wipe: () => der.fill(0) };
+  const der = base64Into(m[1]!);
+  return { der, wipe: () => der.fill(0) };
+}
+
+const B64 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+
+/** Base64 text (white space allowed) decoded straight into an ArrayBuffer of its own: node's decoder
+ *  may stage the bytes in a scratch buffer it frees unwiped, and this is a private key. */
+function base64Into(text: string): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(Math.floor((text.length * 3) / 4) + 3));
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3d) break; // '=' ends the data
+    const v = c < 128 ? B64[c]! : -1;
+    if (v < 0) {
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+      out.fill(0);
+      throw new TypeError('the PEM body is not base64');
+    }
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  acc = 0;
+  return out.subarray(0, n);
 }
 
 // The algorithm OID of a PrivateKeyInfo, read from its first 22 bytes (the version and algorithm

@@ -39,7 +39,7 @@ KeyGenResult GenRsa(const Attributes& t) {
   if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) > 256 || (BN_num_bits(e.get()) <= 17 && BN_get_word(e.get()) < RSA_F4)) {
     Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_PUBLIC_EXPONENT must be odd and at least 65537");
   }
-  ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), "EVP_PKEY_CTX_new_from_name"));
+  ossl::PkeyCtx ctx = ossl::NewPkeyCtxForType("RSA");
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), static_cast<int>(bits)) != 1 ||
       EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx.get(), e.get()) != 1 || EVP_PKEY_generate(ctx.get(), &key) != 1) {
@@ -56,7 +56,7 @@ EVP_PKEY* CurveTemplate(const Curve& c) {
   std::lock_guard<std::mutex> lock(mu);
   ossl::Pkey& slot = cache[&c];
   if (!slot) {
-    ossl::PkeyCtx ctx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), "EVP_PKEY_CTX_new_from_name"));
+    ossl::PkeyCtx ctx = ossl::NewPkeyCtxForType("EC");
     std::string group = c.name;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0), OSSL_PARAM_construct_end()};
     EVP_PKEY* k = nullptr;
@@ -72,7 +72,7 @@ KeyGenResult GenEcLike(const Attributes& t, CK_KEY_TYPE kt) {
   const Curve& c = CurveFromParams(t.Get(CKA_EC_PARAMS));
   if (c.key_type != kt) Fail(CKR_TEMPLATE_INCONSISTENT, std::string(c.pretty) + " does not go with this mechanism");
   ossl::PkeyCtx ctx(kt == CKK_EC ? ossl::NewPkeyCtx(CurveTemplate(c))
-                                 : ossl::PkeyCtx(ossl::Check(EVP_PKEY_CTX_new_from_name(nullptr, c.name, nullptr), "EVP_PKEY_CTX_new_from_name")));
+                                 : ossl::NewPkeyCtxForType(c.name));
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &key) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EC key generation");
   return {ossl::AdoptPkey(key), &c};
