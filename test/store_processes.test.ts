@@ -13,6 +13,26 @@ afterAll(cleanup);
 const run = promisify(execFile);
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
+/** Runs a fixture, SIGKILLs it at a random moment (min..min+spread ms) after it prints READY, and
+ *  returns everything it printed. */
+async function runUntilKilled(args: string[], min: number, spread: number): Promise<string> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  let scheduled = false;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('READY\n') && !scheduled) {
+        scheduled = true;
+        setTimeout(() => child.kill('SIGKILL'), min + Math.floor(Math.random() * spread));
+      }
+    });
+    child.on('exit', () => resolve());
+    child.on('error', reject);
+  });
+  return out;
+}
+
 describe('several processes share one token', () => {
   it('two processes create keys at once: none is lost, and each sees the other\'s', async () => {
     const dir = tempDir();
@@ -73,20 +93,7 @@ describe('crash safety', () => {
     const deleted = new Set<number>();
     let next = 0;
     for (let round = 0; round < 50; round++) {
-      const child = spawn(process.execPath, [fixture('churn.mjs'), dir, String(next)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      let scheduled = false;
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.startsWith('READY\n') && !scheduled) {
-            scheduled = true;
-            setTimeout(() => child.kill('SIGKILL'), 20 + Math.floor(Math.random() * 120));
-          }
-        });
-        child.on('exit', () => resolve());
-        child.on('error', reject);
-      });
+      const out = await runUntilKilled([fixture('churn.mjs'), dir, String(next)], 20, 120);
       let inFlight: number | undefined; // a deletion that started but was not seen to return
       for (const line of out.split('\n')) {
         const [kind, ref, label] = line.split(' ');
@@ -121,20 +128,7 @@ describe('crash safety', () => {
     (await newToken(dir)).close();
     let made = 0;
     for (let round = 0; round < 30; round++) {
-      const child = spawn(process.execPath, [fixture('churn.mjs'), dir, '0', 'pairs'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      let scheduled = false;
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.startsWith('READY\n') && !scheduled) {
-            scheduled = true;
-            setTimeout(() => child.kill('SIGKILL'), 10 + Math.floor(Math.random() * 60));
-          }
-        });
-        child.on('exit', () => resolve());
-        child.on('error', reject);
-      });
+      const out = await runUntilKilled([fixture('churn.mjs'), dir, '0', 'pairs'], 10, 60);
       made += out.split('\n').filter((l) => l.startsWith('P ')).length;
     }
     const publics = Number(sql(dir, 'SELECT count(*) FROM objects WHERE class = 2'));

@@ -108,6 +108,20 @@ StoredObject RowToObject(sql::Stmt& s) {
 
 [[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
 
+constexpr const char* kUserColumns = "u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac";
+
+User RowToUser(sql::Stmt& s) {
+  User u;
+  u.name = s.Text(0);
+  std::string role = s.Text(1);
+  u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
+  u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
+  u.master_wrap = s.Blob(7);
+  u.gen = s.Int(8);
+  u.mac = s.Blob(9);
+  return u;
+}
+
 }  // namespace
 
 // One row a write transaction changed: its MAC before (empty for a new row) and after (empty when
@@ -227,20 +241,12 @@ statemac::Manifest TokenStore::ReadManifest() {
 void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users) {
   statemac::Manifest found;
   {
-    sql::Stmt s(db_->raw(), "SELECT name, role, salt, n, r, p, verifier, master_wrap, gen, mac FROM users");
+    sql::Stmt s(db_->raw(), (std::string("SELECT ") + kUserColumns + " FROM users u").c_str());
     while (s.Step()) {
-      User u;
-      u.name = s.Text(0);
-      std::string role = s.Text(1);
-      u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
-      u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
-      u.master_wrap = s.Blob(7);
-      u.gen = s.Int(8);
-      u.mac = s.Blob(9);
+      User u = RowToUser(s);
       statemac::XorInto(found.digest, u.mac);
       found.rows++;
-      bool ok = u.mac.size() == statemac::kMacBytes && CRYPTO_memcmp(UserMac(u, u.gen).data(), u.mac.data(), statemac::kMacBytes) == 0;
-      if (!ok && damaged_users != nullptr) damaged_users->insert(u.name);
+      if (!UserMacOk(u) && damaged_users != nullptr) damaged_users->insert(u.name);
     }
   }
   {
@@ -370,19 +376,10 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
 
 std::vector<User> TokenStore::Users() {
   std::lock_guard lock(mu_);
-  sql::Stmt s(db_->raw(),
-              "SELECT u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac, coalesce(f.failures, 0) "
-              "FROM users u LEFT JOIN login_failures f ON f.name = u.name");
+  sql::Stmt s(db_->raw(), (std::string("SELECT ") + kUserColumns + ", coalesce(f.failures, 0) FROM users u LEFT JOIN login_failures f ON f.name = u.name").c_str());
   std::vector<User> out;
   while (s.Step()) {
-    User u;
-    u.name = s.Text(0);
-    std::string role = s.Text(1);
-    u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
-    u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
-    u.master_wrap = s.Blob(7);
-    u.gen = s.Int(8);
-    u.mac = s.Blob(9);
+    User u = RowToUser(s);
     int64_t f = s.Int(10);
     u.failures = f < 0 ? 0 : f > 1000000 ? 1000000 : static_cast<int>(f);
     out.push_back(std::move(u));
@@ -390,11 +387,14 @@ std::vector<User> TokenStore::Users() {
   return out;
 }
 
-bool TokenStore::VerifyUser(const User& u) {
-  std::lock_guard lock(mu_);
-  if (state_key_.empty()) return false;
+bool TokenStore::UserMacOk(const User& u) const {
   Bytes want = UserMac(u, u.gen);
   return u.mac.size() == want.size() && CRYPTO_memcmp(u.mac.data(), want.data(), want.size()) == 0;
+}
+
+bool TokenStore::VerifyUser(const User& u) {
+  std::lock_guard lock(mu_);
+  return !state_key_.empty() && UserMacOk(u);
 }
 
 void TokenStore::PutUser(User& u) {

@@ -122,6 +122,7 @@ class TokenStore {
   void Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body);
   Bytes RowMac(const StoredObject& o) const;
   Bytes UserMac(const User& u, int64_t gen) const;
+  bool UserMacOk(const User& u) const;  // state key open
 
   std::mutex mu_;  // one connection per token object; calls are serialized
   std::unique_ptr<sql::Db> db_;
