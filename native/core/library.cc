@@ -10,9 +10,11 @@ Library& Library::Instance() {
   return *lib;
 }
 
-CK_SLOT_ID Library::AddToken(std::shared_ptr<Token> token) {
+CK_SLOT_ID Library::AddToken(std::shared_ptr<Token> token, CK_SLOT_ID wanted) {
   std::unique_lock lock(mu_);
-  CK_SLOT_ID id = next_slot_++;
+  if (wanted != 0 && tokens_.count(wanted)) Fail(CKR_SLOT_ID_INVALID, "slot " + std::to_string(wanted) + " is taken");
+  while (wanted == 0 && tokens_.count(next_slot_)) next_slot_++;
+  CK_SLOT_ID id = wanted != 0 ? wanted : next_slot_++;
   tokens_.emplace(id, std::move(token));
   return id;
 }

@@ -22,7 +22,9 @@ class Library {
  public:
   static Library& Instance();
 
-  CK_SLOT_ID AddToken(std::shared_ptr<Token> token);
+  // `wanted`: the slot id a configuration fixes (the PKCS#11 module's slot lines), so it is the same
+  // in every C_Initialize cycle and every process; CKR_SLOT_ID_INVALID when taken. 0: the next free id.
+  CK_SLOT_ID AddToken(std::shared_ptr<Token> token, CK_SLOT_ID wanted = 0);
   void RemoveToken(CK_SLOT_ID slot);  // closes its sessions
   std::shared_ptr<Token> TokenAt(CK_SLOT_ID slot) const;
   std::vector<CK_SLOT_ID> SlotIds() const;

@@ -84,6 +84,9 @@ std::vector<SlotConfig> LoadConfig() {
         c.create = v == "true";
       } else if (k == "unseal") {
         c.unseal = ReadKeyFile(where, v);
+      } else if (k == "id") {
+        if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) == 0) Bad(where, "id is a slot number from 1");
+        c.id = std::stoul(v);
       } else if (k == "sync") {
         if (v != "full" && v != "normal") Bad(where, "sync is 'full' or 'normal'");
         c.full_sync = v == "full";
@@ -91,8 +94,12 @@ std::vector<SlotConfig> LoadConfig() {
         if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) Bad(where, "lockout is a number of failed logins (0 never locks)");
         c.max_failed_logins = std::stoi(v);
       } else {
-        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout)");
+        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout, id)");
       }
+    }
+    if (c.id == 0) c.id = slots.size() + 1;
+    for (const SlotConfig& other : slots) {
+      if (other.id == c.id) Bad(where, "slot id " + std::to_string(c.id) + " is used twice");
     }
     slots.push_back(std::move(c));
   }

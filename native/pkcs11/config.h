@@ -12,6 +12,7 @@ namespace hsm::p11 {
 
 struct SlotConfig {
   std::string dir;  // a token directory, or "memory"
+  CK_SLOT_ID id = 0;  // id=N, or the line's place among the slot lines (1, 2, ...): fixed across cycles
   std::string profile = "pkcs11";
   std::string label = "sealhsm";
   bool create = false;

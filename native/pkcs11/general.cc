@@ -90,7 +90,7 @@ SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
     std::vector<CK_SLOT_ID> ids;
     for (SlotConfig& c : configs) {
       try {
-        ids.push_back(Library::Instance().AddToken(MakeToken(c)));
+        ids.push_back(Library::Instance().AddToken(MakeToken(c), c.id));
       } catch (const Error& e) {
         Log(c.dir + ": " + e.what());
         for (CK_SLOT_ID id : ids) Library::Instance().RemoveToken(id);
