@@ -52,7 +52,7 @@ class Token {
   bool Persistent() const { return store_ != nullptr; }
   void Backup(const std::string& dest_dir);
   const Profile& profile() const { return profile_; }
-  const std::string& label() const { return label_; }
+  std::string label() const;  // C_InitToken may change it
   std::size_t ObjectCount() const;
 
   // Users and login (CloudHSM §2; PKCS#11 §5.6 C_Login / C_Logout, app-wide)
@@ -73,7 +73,8 @@ class Token {
   };
   PinState PinStatus(const std::string& user) const;
   // PKCS#11 token administration (§5.5): C_InitToken, C_InitPIN, C_SetPIN.
-  void InitToken(ByteView so_pin, std::size_t open_sessions);
+  // `label`: the new token label (empty keeps the current one).
+  void InitToken(ByteView so_pin, const std::string& label, std::size_t open_sessions);
   void InitPin(ByteView pin);                                   // the SO sets the normal user's PIN
   void SetPin(const std::string& user, ByteView old_pin, ByteView new_pin);
   CK_OBJECT_HANDLE CopyObject(Session& s, CK_OBJECT_HANDLE h, const Template& t);
@@ -174,7 +175,7 @@ class Token {
   void Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech) const;
 
   const Profile& profile_;
-  const std::string label_;
+  std::string label_;  // auth_mu_
   mutable std::shared_mutex mu_;
   // Session objects, and for persistent tokens a cache of token objects read (and verified) from the store.
   mutable std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;

@@ -263,31 +263,60 @@ std::vector<UserView> Token::ListUsers() const {
 
 // ---------------------------------------------------------------- PKCS#11 token administration
 
-void Token::InitToken(ByteView so_pin, std::size_t open_sessions) {
+std::string Token::label() const {
+  std::lock_guard lock(auth_mu_);
+  return label_;
+}
+
+void Token::InitToken(ByteView so_pin, const std::string& label, std::size_t open_sessions) {
   Refresh();
   std::lock_guard lock(auth_mu_);
+  std::string new_label = label.empty() ? label_ : label;
   if (!users_.Activated()) {
     SecureBytes kek;
     users_.Activate(so_pin, &kek);
     if (store_) {
-      master_ = SecureBytes(32);
-      ossl::RandomInto(master_.data(), master_.size());
-      UnlockStore();
-      WrapMasterFor(profile_.admin_name, kek);
-      SaveUser(profile_.admin_name);
+      try {
+        master_ = SecureBytes(32);
+        ossl::RandomInto(master_.data(), master_.size());
+        UnlockStore();
+        WrapMasterFor(profile_.admin_name, kek);
+        SaveUser(profile_.admin_name);
+        if (new_label != label_) store_->SetLabel(new_label);
+      } catch (...) {
+        users_.Replace(store_->Users());
+        CloseMaster();
+        throw;
+      }
       CloseMaster();
     }
+    label_ = new_label;
     return;
   }
+  // Re-initialization (PKCS#11 §5.5 C_InitToken): the SO PIN is checked, every object and the
+  // normal user go, the label is set. CloudHSM profiles have no C_InitToken (the door refuses).
   if (open_sessions != 0) Fail(CKR_SESSION_EXISTS, "close every session before C_InitToken");
   SecureBytes kek;
   Role role;
-  (void)CheckPassword(profile_.admin_name, so_pin, &kek, &role);  // CKR_PIN_INCORRECT / _LOCKED
-  if (store_) Fail(CKR_FUNCTION_NOT_SUPPORTED, "re-initializing a persistent token: delete its directory and create it again");
+  std::string so = CheckPassword(profile_.admin_name, so_pin, &kek, &role);  // CKR_PIN_INCORRECT / _LOCKED
+  if (store_) {
+    bool opened_here = master_.empty();
+    ProveAndUnlock(so, kek);
+    try {
+      store_->Reinitialize(so, new_label);
+    } catch (...) {
+      if (opened_here) CloseMaster();
+      throw;
+    }
+    users_.Replace(store_->Users());
+    if (opened_here) CloseMaster();
+  } else if (profile_.only_crypto_user != nullptr && users_.Find(profile_.only_crypto_user)) {
+    users_.Delete(profile_.only_crypto_user);
+  }
   std::unique_lock objects(mu_);
-  objects_.clear();  // re-initialization destroys every object and the normal user
-  if (profile_.only_crypto_user != nullptr && users_.Find(profile_.only_crypto_user)) users_.Delete(profile_.only_crypto_user);
+  objects_.clear();
   login_.reset();
+  label_ = new_label;
 }
 
 void Token::InitPin(ByteView pin) {

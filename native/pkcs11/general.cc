@@ -214,12 +214,19 @@ SEALHSM_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE typ
   });
 }
 
-SEALHSM_EXPORT CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR* pPin, CK_ULONG ulPinLen, CK_UTF8CHAR*) {
+SEALHSM_EXPORT CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR* pPin, CK_ULONG ulPinLen, CK_UTF8CHAR* pLabel) {
   return Guard([&]() -> CK_RV {
     auto t = TokenOf(slotID);
     NeedAdminFunctions(*t);
     Need(pPin);
-    t->InitToken(In(pPin, ulPinLen), Library::Instance().SessionCount(slotID));
+    std::string label;
+    if (pLabel != nullptr) {  // 32 bytes, blank-padded, not NUL-terminated (PKCS#11 §5.5)
+      label.assign(reinterpret_cast<const char*>(pLabel), 32);
+      std::size_t end = label.find_last_not_of(' ');
+      label.resize(end == std::string::npos ? 0 : end + 1);
+      if (label.find('\0') != std::string::npos) label.resize(label.find('\0'));
+    }
+    t->InitToken(In(pPin, ulPinLen), label, Library::Instance().SessionCount(slotID));
     return CKR_OK;
   });
 }

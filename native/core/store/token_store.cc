@@ -571,6 +571,37 @@ std::size_t TokenStore::CountKeys(bool asymmetric_only) {
   return s.Step() ? static_cast<std::size_t>(s.Int(0)) : 0;
 }
 
+void TokenStore::Reinitialize(const std::string& keep, const std::string& label) {
+  std::lock_guard lock(mu_);
+  Write([&](int64_t, std::vector<Change>& changes) {
+    {
+      sql::Stmt s(db_->raw(), "SELECT handle, mac FROM objects");
+      while (s.Step()) changes.push_back(Change{"object", {}, static_cast<CK_OBJECT_HANDLE>(s.Int(0)), s.Blob(1), {}});
+    }
+    {
+      sql::Stmt s(db_->raw(), "SELECT name, mac FROM users WHERE name != ?");
+      s.Bind(1, keep);
+      while (s.Step()) changes.push_back(Change{"user", s.Text(0), 0, s.Blob(1), {}});
+    }
+    sql::Stmt(db_->raw(), "DELETE FROM objects").Run();
+    sql::Stmt(db_->raw(), "DELETE FROM users WHERE name != ?").Bind(1, keep).Run();
+    sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name != ?").Bind(1, keep).Run();
+    PutMetaText(*db_, "label", label);
+    PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
+  });
+  label_ = label;
+}
+
+void TokenStore::SetLabel(const std::string& label) {
+  std::lock_guard lock(mu_);
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "the token's state key is not open");
+  sql::WriteTx tx(*db_);
+  PutMetaText(*db_, "label", label);
+  PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
+  tx.Commit();
+  label_ = label;
+}
+
 void TokenStore::Backup(const std::string& dest_dir) {
   if (Exists(dest_dir + "/token.db")) Fail(CKR_ARGUMENTS_BAD, dest_dir + " already holds a token");
   if (!IsDir(dest_dir) && mkdir(dest_dir.c_str(), 0700) != 0) Fail(CKR_DEVICE_ERROR, "cannot create " + dest_dir);

@@ -109,6 +109,11 @@ class TokenStore {
   std::vector<StoredObject> Find(const FindQuery& q);
   std::size_t CountKeys(bool asymmetric_only);
 
+  // C_InitToken on an initialized token (state key open): one transaction deletes every object and
+  // every user but `keep` (the SO), and sets the label in the signed header.
+  void Reinitialize(const std::string& keep, const std::string& label);
+  void SetLabel(const std::string& label);  // state key open; the header is signed again
+
   // A consistent copy of the live token into `dest_dir` (SQLite's online backup).
   void Backup(const std::string& dest_dir);
 
