@@ -44,7 +44,7 @@ const std::vector<Profile>& AllProfiles() {
               /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/false, /*set_attribute_value=*/true,
               /*token_admin_functions=*/true, /*secret_value_readable=*/true,
               kFamilyStandardAesWrap | kFamilyEd25519, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
-              {}, 1000000, 1000000, 2, 100000},
+              {}, 1000000, 1000000, 2, 100000, /*login_hides_lock=*/false, /*standard_session_rules=*/true},
   };
   return all;
 }

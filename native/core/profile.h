@@ -57,6 +57,11 @@ struct Profile {
   // A failed login says the same for an unknown user, a wrong password and a locked user (CloudHSM
   // names are secret; PKCS#11's SO and user are not, and CKR_PIN_LOCKED is the standard's answer).
   bool login_hides_lock = false;
+  // PKCS#11 §5.6 session and login rules: another user type logged in is
+  // CKR_USER_ANOTHER_ALREADY_LOGGED_IN; an SO login with a read-only session open is
+  // CKR_SESSION_READ_ONLY_EXISTS; a read-only session while the SO is logged in is
+  // CKR_SESSION_READ_WRITE_SO_EXISTS. (CloudHSM: one login per application, any session.)
+  bool standard_session_rules = false;
 
   std::size_t LimitFor(CK_MECHANISM_TYPE m) const;  // 0 = unlimited
 };

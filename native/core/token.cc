@@ -497,7 +497,8 @@ CK_OBJECT_HANDLE Token::GenerateKey(Session& s, const MechParams& m, const Templ
   ExpectClassAndType(t, CKO_SECRET_KEY, mech.gen_key_type);
   ValidateTemplate(t, CKO_SECRET_KEY, mech.gen_key_type, TemplateUse::kGenerate);
   CheckTemplateForProfile(profile_, t, CKO_SECRET_KEY, mech.gen_key_type);
-  std::string owner = RequireCreator(true);
+  // A public session may make what it could create: a non-private key (PKCS#11 §4.4 CKA_PRIVATE).
+  std::string owner = RequireCreator(t.BoolOr(CKA_PRIVATE, true));
   auto obj = NewKeyObject(t, CKO_SECRET_KEY, mech.gen_key_type);
   obj->secret = mech.gen_secret(t, mech.gen_key_type);
   obj->attrs.Erase(CKA_VALUE_LEN);
@@ -522,7 +523,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
     Fail(CKR_TEMPLATE_INCONSISTENT, "public and private CKA_EC_PARAMS differ");
   }
   if (kt != CKK_RSA && !pt.Has(CKA_EC_PARAMS) && st.Has(CKA_EC_PARAMS)) pt.Set(CKA_EC_PARAMS, st.Get(CKA_EC_PARAMS));
-  std::string owner = RequireCreator(true);
+  std::string owner = RequireCreator(pt.BoolOr(CKA_PRIVATE, profile_.private_must_be_true) || st.BoolOr(CKA_PRIVATE, true));
   KeyGenResult gen = mech.gen_pair(pt);
   auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
   auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);

@@ -25,6 +25,16 @@ bool OurSlot(CK_SLOT_ID id) {
   return std::find(g_slots.begin(), g_slots.end(), id) != g_slots.end();
 }
 
+bool ReadOnlySessionOpen(CK_SLOT_ID slot) {
+  for (CK_SESSION_HANDLE h : Library::Instance().SessionsOf(slot)) {
+    try {
+      if (!Library::Instance().Resolve(h).session->ReadWrite()) return true;
+    } catch (const Error&) {  // closed meanwhile
+    }
+  }
+  return false;
+}
+
 std::shared_ptr<Token> TokenOf(CK_SLOT_ID id) {
   if (!OurSlot(id)) Fail(CKR_SLOT_ID_INVALID, "no such slot");
   return Library::Instance().TokenAt(id);
@@ -262,6 +272,10 @@ SEALHSM_EXPORT CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PT
     auto t = TokenOf(slotID);
     // CloudHSM refuses notification callbacks; a standard token simply never calls them.
     if (Notify != nullptr && t->profile().ownership) return CKR_ARGUMENTS_BAD;
+    if (t->profile().standard_session_rules && (flags & CKF_RW_SESSION) == 0) {
+      auto who = t->WhoIsLoggedIn();
+      if (who && who->role == Role::kAdmin) return CKR_SESSION_READ_WRITE_SO_EXISTS;
+    }
     *phSession = Library::Instance().OpenSession(slotID, flags);
     return CKR_OK;
   });
@@ -309,7 +323,12 @@ SEALHSM_EXPORT CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, 
     auto [user, password] = UserAndPassword(*b.token, userType, In(pPin, ulPinLen));
     const Profile& p = b.token->profile();
     if (p.only_crypto_user != nullptr && userType == CKU_USER && !UserExists(*b.token, user)) return CKR_USER_PIN_NOT_INITIALIZED;
-    if (userType == CKU_SO && !b.session->ReadWrite()) return CKR_SESSION_READ_ONLY_EXISTS;
+    if (p.standard_session_rules) {
+      if (auto who = b.token->WhoIsLoggedIn()) return who->user == user ? CKR_USER_ALREADY_LOGGED_IN : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+      if (userType == CKU_SO && ReadOnlySessionOpen(b.session->slot)) return CKR_SESSION_READ_ONLY_EXISTS;
+    } else if (userType == CKU_SO && !b.session->ReadWrite()) {
+      return CKR_SESSION_READ_ONLY_EXISTS;
+    }
     for (const auto& u : b.token->ListUsers()) {  // CloudHSM: CKU_USER is a crypto user, CKU_SO an admin
       if (u.name == user && ((userType == CKU_USER) != (u.role == Role::kCryptoUser))) return CKR_USER_TYPE_INVALID;
     }

@@ -1,0 +1,67 @@
+// test/module_sessions.test.ts
+// PKCS#11 §5.6 session and login rules in the pkcs11 profile (issue: the stand-in holds under other
+// people's suites): public sessions make non-private keys, login state codes, and the read-only /
+// SO session exclusions.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { attrs, ckr, configure, openModule, pkcs11js } from './helpers/module.js';
+
+configure(['slot memory profile=pkcs11 label=sessions']);
+const p11 = openModule();
+afterAll(() => p11.C_Finalize());
+const [slot] = p11.C_GetSlotList(true) as [Buffer];
+const RW = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
+const RO = pkcs11js.CKF_SERIAL_SESSION;
+const code = (f: () => unknown) => {
+  try {
+    f();
+    return 'CKR_OK';
+  } catch (e) {
+    return ckr(e);
+  }
+};
+
+beforeAll(() => {
+  p11.C_InitToken(slot, 'so-pin-0000', 'sessions'.padEnd(32, ' '));
+  const s = p11.C_OpenSession(slot, RW);
+  p11.C_Login(s, pkcs11js.CKU_SO, 'so-pin-0000');
+  p11.C_InitPIN(s, 'user-pin-0');
+  p11.C_Logout(s);
+  p11.C_CloseSession(s);
+});
+
+describe('public sessions', () => {
+  it('generate non-private session keys and key pairs without a login, as C_CreateObject does', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    const aes = attrs([[pkcs11js.CKA_VALUE_LEN, 32], [pkcs11js.CKA_PRIVATE, false]]);
+    expect(code(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, aes))).toBe('CKR_OK');
+    const ec = attrs([[pkcs11js.CKA_EC_PARAMS, Buffer.from('06082a8648ce3d030107', 'hex')]]);
+    expect(code(() => p11.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, ec, attrs([[pkcs11js.CKA_PRIVATE, false]])))).toBe('CKR_OK');
+    // A private key (the default for secret and private keys) still needs the user.
+    expect(code(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32]])))).toBe('CKR_USER_NOT_LOGGED_IN');
+    p11.C_CloseSession(s);
+  });
+});
+
+describe('login state', () => {
+  it('the other user type logged in: CKR_USER_ANOTHER_ALREADY_LOGGED_IN; the same: CKR_USER_ALREADY_LOGGED_IN', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
+    expect(code(() => p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0'))).toBe('CKR_USER_ALREADY_LOGGED_IN');
+    expect(code(() => p11.C_Login(s, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
+    p11.C_Logout(s);
+    p11.C_CloseSession(s);
+  });
+
+  it('an SO login with any read-only session open: CKR_SESSION_READ_ONLY_EXISTS', () => {
+    const ro = p11.C_OpenSession(slot, RO);
+    const rw = p11.C_OpenSession(slot, RW);
+    expect(code(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_SESSION_READ_ONLY_EXISTS');
+    p11.C_CloseSession(ro);
+    expect(code(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_OK');
+    expect(code(() => p11.C_OpenSession(slot, RO))).toBe('CKR_SESSION_READ_WRITE_SO_EXISTS');
+    p11.C_Logout(rw);
+    p11.C_CloseSession(rw);
+  });
+});
