@@ -10,6 +10,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
@@ -113,6 +114,17 @@ const Curve* CurveOfAlgorithm(const X509_ALGOR* alg) {
 }
 
 }  // namespace
+
+std::size_t DerElementLength(ByteView der) {
+  const unsigned char* p = der.data;
+  long len = 0;
+  int tag = 0, xclass = 0;
+  int r = ASN1_get_object(&p, &len, &tag, &xclass, static_cast<long>(std::min<std::size_t>(der.size, 1u << 20)));
+  ossl::ClearErrors();
+  if ((r & 0x80) != 0 || len < 0) return 0;
+  std::size_t total = static_cast<std::size_t>(p - der.data) + static_cast<std::size_t>(len);
+  return total <= der.size ? total : 0;
+}
 
 ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad) {
   if (der.size > (std::size_t{1} << 20)) Fail(bad, "a PKCS#8 private key over 1 MiB");

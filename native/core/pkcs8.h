@@ -17,6 +17,10 @@ namespace hsm {
 // CKR_ATTRIBUTE_VALUE_INVALID when importing). Sets the key type and, for EC keys, the curve.
 ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad);
 
+// The length of the DER element `der` starts with (header and contents), 0 when it is malformed:
+// how a zero-padded key wrap (CloudHSM's AES_KEY_WRAP_ZERO_PAD) finds where the key ends.
+std::size_t DerElementLength(ByteView der);
+
 // The PrivateKeyInfo of an RSA, EC (named curve; with the public key, without repeated parameters,
 // as OpenSSL writes it) or Ed25519 key.
 SecureBytes WritePkcs8(EVP_PKEY* key, const Curve* curve);

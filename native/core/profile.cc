@@ -21,7 +21,8 @@ Profile CloudHsm(const char* name, const char* description, bool ed25519, std::s
       /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/true, /*set_attribute_value=*/false,
       /*token_admin_functions=*/false, /*secret_value_readable=*/true,
       kFamilyCloudHsm | (ed25519 ? kFamilyEd25519 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
-      kCloudHsmLimits, keys, asym, users, 1024, /*login_hides_lock=*/true};
+      kCloudHsmLimits, keys, asym, users, 1024, /*login_hides_lock=*/true, /*standard_session_rules=*/false,
+      /*min_rsa_keygen_bits=*/2048, /*find_count_query=*/true};
 }
 
 }  // namespace
@@ -43,8 +44,9 @@ const std::vector<Profile>& AllProfiles() {
               /*private_must_be_true=*/false, /*default_extractable=*/false, /*default_capabilities=*/true,
               /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/false, /*set_attribute_value=*/true,
               /*token_admin_functions=*/true, /*secret_value_readable=*/true,
-              kFamilyStandardAesWrap | kFamilyEd25519, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
-              {}, 1000000, 1000000, 2, 100000, /*login_hides_lock=*/false, /*standard_session_rules=*/true},
+              kFamilyStandardAesWrap | kFamilyEd25519 | kFamilyBeyondCloudHsm, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
+              {}, 1000000, 1000000, 2, 100000, /*login_hides_lock=*/false, /*standard_session_rules=*/true,
+              /*min_rsa_keygen_bits=*/1024},
   };
   return all;
 }

@@ -21,6 +21,8 @@ enum MechFamily : unsigned {
   kFamilyStandardAesWrap = 1u << 0,  // CKM_AES_KEY_WRAP, _PAD, _KWP (not in CloudHSM SDK 5)
   kFamilyCloudHsm = 1u << 1,     // CKM_CLOUDHSM_* vendor mechanisms
   kFamilyEd25519 = 1u << 2,      // Ed25519 (hsm2m.medium, non-FIPS only)
+  kFamilyBeyondCloudHsm = 1u << 3,  // standard mechanisms CloudHSM lacks: HKDF, the *_GENERAL MACs,
+                                    // CKM_SP800_108_COUNTER_KDF by its PKCS#11 3.0 number
 };
 
 struct SizeLimit {
@@ -62,6 +64,11 @@ struct Profile {
   // CKR_SESSION_READ_ONLY_EXISTS; a read-only session while the SO is logged in is
   // CKR_SESSION_READ_WRITE_SO_EXISTS. (CloudHSM: one login per application, any session.)
   bool standard_session_rules = false;
+  // The smallest RSA key generated (CloudHSM: 2048; other software tokens, and much test code, 1024).
+  CK_ULONG min_rsa_keygen_bits = 2048;
+  // C_FindObjects(h, NULL, n, &count) answers how many objects the next call would return (CloudHSM
+  // does, and AWS's samples rely on it; the standard says CKR_ARGUMENTS_BAD).
+  bool find_count_query = false;
 
   std::size_t LimitFor(CK_MECHANISM_TYPE m) const;  // 0 = unlimited
 };

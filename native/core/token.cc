@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "keys.h"
+#include "pkcs8.h"
 #include "store/seal.h"
 
 namespace hsm {
@@ -446,6 +447,12 @@ std::vector<CK_OBJECT_HANDLE> Token::FindNext(Session& s, std::size_t max) {
   return out;
 }
 
+std::size_t Token::FindRemaining(Session& s) {
+  std::lock_guard lock(s.mu);
+  if (!s.find_active) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active search");
+  return s.find_results.size() - s.find_pos;
+}
+
 void Token::FindFinal(Session& s) {
   std::lock_guard lock(s.mu);
   if (!s.find_active) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active search");
@@ -524,7 +531,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   }
   if (kt != CKK_RSA && !pt.Has(CKA_EC_PARAMS) && st.Has(CKA_EC_PARAMS)) pt.Set(CKA_EC_PARAMS, st.Get(CKA_EC_PARAMS));
   std::string owner = RequireCreator(pt.BoolOr(CKA_PRIVATE, profile_.private_must_be_true) || st.BoolOr(CKA_PRIVATE, true));
-  KeyGenResult gen = mech.gen_pair(pt);
+  KeyGenResult gen = mech.gen_pair(pt, profile_.min_rsa_keygen_bits);
   auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
   auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);
   pub->attrs.Erase(CKA_MODULUS_BITS);
@@ -556,7 +563,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   }
 }
 
-Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key_handle) {
+Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key_handle, Bytes* iv_out) {
   const MechanismInfo& mech = MechanismFor(m.type, CKF_WRAP);
   ObjectRef wk = UsableKey(wrapping, mech, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID);
   ObjectRef key = Owned(key_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_NOT_WRAPPABLE, "wrap");
@@ -570,7 +577,10 @@ Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, C
   }
   SecureBytes plain = key->cls == CKO_SECRET_KEY ? key->secret.CloneSecret() : EncodePkcs8(*key);
   try {
-    return NewCipher(m, *wk, true)->Once(plain.view());
+    std::unique_ptr<CipherOp> op = NewCipher(m, *wk, true);
+    Bytes out = op->Once(plain.view());
+    if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
+    return out;
   } catch (const Error& e) {
     if (e.rv() == CKR_DATA_LEN_RANGE) Fail(CKR_KEY_SIZE_RANGE, e.what());
     throw;
@@ -608,7 +618,12 @@ CK_OBJECT_HANDLE Token::UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HAN
     obj->secret = SecureBytes(ByteView(plain.data(), len));
     obj->attrs.Erase(CKA_VALUE_LEN);
   } else {
-    obj->pkey = AsUnwrap([&] { return DecodePkcs8(plain, *kt, &obj->curve); });
+    // A zero-padding wrap (CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD) leaves zeros after the key: the DER
+    // length says where it ends. Anything but zeros after it is refused as before.
+    std::size_t der_len = DerElementLength(plain);
+    bool zero_tail = der_len > 0 && std::all_of(plain.begin() + static_cast<long>(der_len), plain.end(), [](uint8_t b) { return b == 0; });
+    ByteView key_der(plain.data(), zero_tail ? der_len : plain.size());
+    obj->pkey = AsUnwrap([&] { return DecodePkcs8(key_der, *kt, &obj->curve); });
   }
   Finish(*obj, KeyOrigin::kUnwrapped, CK_UNAVAILABLE_INFORMATION);
   obj->owner = owner;

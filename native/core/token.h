@@ -88,6 +88,7 @@ class Token {
   std::vector<CK_OBJECT_HANDLE> FindObjects(Session& s, const Template& t);
   void FindInit(Session& s, const Template& t);
   std::vector<CK_OBJECT_HANDLE> FindNext(Session& s, std::size_t max);
+  std::size_t FindRemaining(Session& s);  // what FindNext has left, without taking it
   void FindFinal(Session& s);
   // Key sharing (CloudHSM `key share` / `key unshare`)
   void ShareKey(Session& s, CK_OBJECT_HANDLE h, const std::string& user, bool share);
@@ -97,7 +98,8 @@ class Token {
   CK_OBJECT_HANDLE GenerateKey(Session& s, const MechParams& m, const Template& t);
   std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> GenerateKeyPair(Session& s, const MechParams& m, const Template& pub,
                                                                 const Template& priv);
-  Bytes WrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key);
+  // `iv_out` receives an IV the token generated (CloudHSM GCM), as for C_Encrypt.
+  Bytes WrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key, Bytes* iv_out = nullptr);
   CK_OBJECT_HANDLE UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE unwrapping, ByteView wrapped, const Template& t);
   CK_OBJECT_HANDLE DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE base, const Template& t);
 

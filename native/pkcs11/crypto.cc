@@ -28,12 +28,6 @@ auto Ending(CK_SESSION_HANDLE h, OpKind kind, F&& f) {
   }
 }
 
-void WriteBackIv(CK_MECHANISM* m, const Bytes& iv) {
-  if (iv.empty() || m->mechanism != CKM_AES_GCM || m->pParameter == nullptr || m->ulParameterLen != sizeof(CK_GCM_PARAMS)) return;
-  auto* g = static_cast<CK_GCM_PARAMS*>(m->pParameter);
-  if (g->pIv != nullptr && g->ulIvLen == iv.size()) std::memcpy(g->pIv, iv.data(), iv.size());
-}
-
 CK_RV CipherInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE key, bool encrypt) {
   return Guard([&]() -> CK_RV {
     Bound b = Resolve(h);

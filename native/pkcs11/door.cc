@@ -192,6 +192,13 @@ Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n, bool nested) {
   return out;
 }
 
+void WriteBackIv(CK_MECHANISM* m, const Bytes& iv) {
+  if (iv.empty() || m->mechanism != CKM_AES_GCM || m->pParameter == nullptr || m->ulParameterLen != sizeof(CK_GCM_PARAMS)) return;
+  CK_GCM_PARAMS g;  // copied: pParameter need not be aligned
+  std::memcpy(&g, m->pParameter, sizeof g);
+  if (g.pIv != nullptr && g.ulIvLen == iv.size()) std::memcpy(g.pIv, iv.data(), iv.size());
+}
+
 MechParams ToMechanism(const CK_MECHANISM* mech) {
   Need(mech);
   MechParams m;

@@ -49,6 +49,8 @@ CK_RV Produce(CK_SESSION_HANDLE s, Pending kind, CK_BYTE_PTR buf, CK_ULONG_PTR l
 CK_RV EmitList(const std::vector<CK_ULONG>& items, CK_ULONG* out, CK_ULONG_PTR count);
 
 Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n, bool nested = false);
+// A GCM IV the token generated (CloudHSM profiles) written into the caller's CK_GCM_PARAMS.pIv.
+void WriteBackIv(CK_MECHANISM* m, const Bytes& iv);
 MechParams ToMechanism(const CK_MECHANISM* m);
 ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0
 void Need(const void* p);                    // CKR_ARGUMENTS_BAD for NULL

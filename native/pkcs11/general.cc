@@ -217,7 +217,7 @@ SEALHSM_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE typ
     auto t = TokenOf(slotID);
     const MechanismInfo* m = FindMechanism(type);
     if (m == nullptr || m->params == ParamKind::kKbkdf || (m->family != 0 && (m->family & t->profile().families) == 0)) return CKR_MECHANISM_INVALID;
-    pInfo->ulMinKeySize = m->min_key;
+    pInfo->ulMinKeySize = m->gen_key_type == CKK_RSA ? std::min(m->min_key, t->profile().min_rsa_keygen_bits) : m->min_key;
     pInfo->ulMaxKeySize = m->max_key;
     pInfo->flags = m->flags;
     return CKR_OK;

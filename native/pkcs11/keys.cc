@@ -37,7 +37,10 @@ SEALHSM_EXPORT CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_H
                                CK_ULONG_PTR out_len) {
   return Produce(h, Pending::kWrap, out, out_len, [&] {
     Bound b = Resolve(h);
-    return b.token->WrapKey(*b.session, ToMechanism(m), wrapping, key);
+    Bytes iv;
+    Bytes wrapped = b.token->WrapKey(*b.session, ToMechanism(m), wrapping, key, &iv);
+    WriteBackIv(m, iv);  // CloudHSM GCM: the generated IV goes to pIv, as C_EncryptInit does
+    return wrapped;
   });
 }
 

@@ -102,9 +102,13 @@ SEALHSM_EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE*
 
 SEALHSM_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE* phObject, CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount) {
   return Guard([&]() -> CK_RV {
-    Need(phObject);
     Need(pulObjectCount);
     Bound b = Resolve(hSession);
+    if (phObject == nullptr && b.token->profile().find_count_query) {
+      *pulObjectCount = std::min<CK_ULONG>(ulMaxObjectCount, b.token->FindRemaining(*b.session));
+      return CKR_OK;
+    }
+    Need(phObject);
     std::vector<CK_OBJECT_HANDLE> next = b.token->FindNext(*b.session, ulMaxObjectCount);
     std::copy(next.begin(), next.end(), phObject);
     *pulObjectCount = next.size();

@@ -160,7 +160,8 @@ export class KeyHandle {
     return this.#derive(mech, type, length, attrs);
   }
 
-  /** HKDF (RFC 5869) from this generic secret. */
+  /** HKDF (RFC 5869) from this generic secret (the pkcs11 profile: CloudHSM has no HKDF mechanism,
+   *  so the CloudHSM profiles answer CKR_MECHANISM_INVALID). */
   async deriveHkdf(key: { type: 'aes' | 'generic-secret'; length: number; hash?: 'SHA1' | 'SHA224' | 'SHA256' | 'SHA384' | 'SHA512'; salt?: Uint8Array; info?: Uint8Array } & KeyAttributes): Promise<KeyHandle> {
     const { type, length, hash = 'SHA256', salt, info, ...attrs } = key;
     const hashes = { SHA1: 0x220, SHA224: 0x255, SHA256: 0x250, SHA384: 0x260, SHA512: 0x270 } as const;

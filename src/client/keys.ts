@@ -77,13 +77,16 @@ export class KeyManager {
     return this.#pair(CKM.EC_EDWARDS_KEY_PAIR_GEN, [[CKA.EC_PARAMS, curveByName('ed25519').params]], withDefaults(options, { sign: true, verify: true }));
   }
 
-  /** An RSA key pair: 2048–4096 bits in steps of 256 (default 2048), public exponent odd ≥ 65537. */
-  async generateRsa(options: { modulusBits?: number; publicExponent?: bigint } & KeyAttributes = {}): Promise<KeyPair> {
-    const { modulusBits = 2048, publicExponent = 65537n, ...attrs } = options;
+  /** An RSA key pair: 2048–4096 bits in steps of 256 (default 2048; from 1024 in the pkcs11 profile),
+   *  public exponent odd ≥ 65537. `x931: true` uses CKM_RSA_X9_31_KEY_PAIR_GEN, as AWS's CloudHSM
+   *  samples do (FIPS 186-4 conditions on p, q and d; the same signing mechanisms). */
+  async generateRsa(options: { modulusBits?: number; publicExponent?: bigint; x931?: boolean } & KeyAttributes = {}): Promise<KeyPair> {
+    const { modulusBits = 2048, publicExponent = 65537n, x931 = false, ...attrs } = options;
     if (typeof publicExponent !== 'bigint') throw new TypeError('publicExponent must be a bigint');
     const hex = publicExponent.toString(16);
     const e = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
-    return this.#pair(CKM.RSA_PKCS_KEY_PAIR_GEN, [[CKA.MODULUS_BITS, modulusBits], [CKA.PUBLIC_EXPONENT, e]], withDefaults(attrs, { sign: true, verify: true }));
+    const mech = x931 ? CKM.RSA_X9_31_KEY_PAIR_GEN : CKM.RSA_PKCS_KEY_PAIR_GEN;
+    return this.#pair(mech, [[CKA.MODULUS_BITS, modulusBits], [CKA.PUBLIC_EXPONENT, e]], withDefaults(attrs, { sign: true, verify: true }));
   }
 
   /** Imports a secret key from raw bytes. */

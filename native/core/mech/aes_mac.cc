@@ -1,5 +1,6 @@
 // native/core/mech/aes_mac.cc
 // CKM_AES_CMAC and CKM_AES_CMAC_GENERAL (PKCS#11 v3.0 §2.14.x; NIST SP 800-38B), multi-part.
+#include "../profile.h"
 #include "aes_common.h"
 #include "mac_common.h"
 
@@ -22,7 +23,7 @@ void RegisterAesMac(std::vector<MechanismInfo>& r) {
                .max_key = kAesMaxKey, .key_types = aes, .params = ParamKind::kNone, .multipart = true, .sign = Cmac});
   r.push_back({.type = CKM_AES_CMAC_GENERAL, .name = "CKM_AES_CMAC_GENERAL", .flags = CKF_SIGN | CKF_VERIFY,
                .min_key = kAesMinKey, .max_key = kAesMaxKey, .key_types = aes, .params = ParamKind::kMacLength,
-               .multipart = true, .sign = CmacGeneral});
+               .multipart = true, .sign = CmacGeneral, .family = kFamilyBeyondCloudHsm});
 }
 
 }  // namespace hsm

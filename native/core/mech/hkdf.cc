@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 
+#include "../profile.h"
 #include "mechanism.h"
 
 namespace hsm {
@@ -48,7 +49,8 @@ SecureBytes Hkdf(const Object& base, const MechParams& p, std::size_t len) {
 
 void RegisterHkdf(std::vector<MechanismInfo>& r) {
   r.push_back({.type = CKM_HKDF_DERIVE, .name = "CKM_HKDF_DERIVE", .flags = CKF_DERIVE, .min_key = 1, .max_key = 800,
-               .key_types = KeyTypeBit(CKK_GENERIC_SECRET), .params = ParamKind::kHkdf, .multipart = false, .derive = Hkdf});
+               .key_types = KeyTypeBit(CKK_GENERIC_SECRET), .params = ParamKind::kHkdf, .multipart = false, .derive = Hkdf,
+               .family = kFamilyBeyondCloudHsm});
 }
 
 }  // namespace hsm

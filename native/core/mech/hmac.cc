@@ -1,6 +1,7 @@
 // native/core/mech/hmac.cc
 // CKM_SHA*_HMAC and CKM_SHA*_HMAC_GENERAL (PKCS#11 v3.0 §2.20; RFC 2104), multi-part, keyed by a
 // generic secret.
+#include "../profile.h"
 #include "mac_common.h"
 
 namespace hsm {
@@ -43,7 +44,8 @@ void RegisterHmac(std::vector<MechanismInfo>& r) {
     r.push_back({.type = d.plain, .name = d.plain_name, .flags = CKF_SIGN | CKF_VERIFY, .min_key = 1, .max_key = 800,
                  .key_types = generic, .params = ParamKind::kNone, .multipart = true, .sign = Hmac});
     r.push_back({.type = d.general, .name = d.general_name, .flags = CKF_SIGN | CKF_VERIFY, .min_key = 1, .max_key = 800,
-                 .key_types = generic, .params = ParamKind::kMacLength, .multipart = true, .sign = Hmac});
+                 .key_types = generic, .params = ParamKind::kMacLength, .multipart = true, .sign = Hmac,
+                 .family = kFamilyBeyondCloudHsm});
   }
 }
 

@@ -62,7 +62,8 @@ SecureBytes Kbkdf(const Object& base, const MechParams& p, std::size_t len) {
 void RegisterKbkdf(std::vector<MechanismInfo>& r) {
   const unsigned keys = KeyTypeBit(CKK_GENERIC_SECRET) | KeyTypeBit(CKK_AES);
   r.push_back({.type = CKM_SP800_108_COUNTER_KDF, .name = "CKM_SP800_108_COUNTER_KDF", .flags = CKF_DERIVE, .min_key = 1,
-               .max_key = 800, .key_types = keys, .params = ParamKind::kKbkdf, .multipart = false, .derive = Kbkdf});
+               .max_key = 800, .key_types = keys, .params = ParamKind::kKbkdf, .multipart = false, .derive = Kbkdf,
+               .family = kFamilyBeyondCloudHsm});
   r.push_back({.type = CKM_CLOUDHSM_SP800_108_COUNTER_KDF, .name = "CKM_CLOUDHSM_SP800_108_COUNTER_KDF", .flags = CKF_DERIVE,
                .min_key = 1, .max_key = 800, .key_types = keys, .params = ParamKind::kKbkdf, .multipart = false, .derive = Kbkdf,
                .family = kFamilyCloudHsm});

@@ -1,7 +1,10 @@
 // native/core/mech/keygen.cc
 //
 // Key generation (PKCS#11 v3.0 §2.14.2 AES, §4.8 generic secret, §2.1.4 RSA, §2.3.5 EC and Edwards).
-// RSA: 2048–4096 bits in steps of 256, public exponent odd and ≥ 65537 (default 65537).
+// RSA: 2048–4096 bits in steps of 256 (from 1024 where the profile allows), public exponent odd and
+// ≥ 65537 (default 65537). CKM_RSA_X9_31_KEY_PAIR_GEN (CloudHSM's, in every AWS sample) makes the
+// same keys with FIPS 186-4's extra conditions on p, q and d checked (B.3.1: |p - q| > 2^(nlen/2 - 100),
+// d > 2^(nlen/2)); signing stays PKCS#1 / PSS, as on CloudHSM.
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
@@ -26,10 +29,12 @@ SecureBytes RandomSecret(const Attributes& t, CK_KEY_TYPE kt) {
   return v;
 }
 
-KeyGenResult GenRsa(const Attributes& t) {
+KeyGenResult GenRsa(const Attributes& t, CK_ULONG min_bits) {
   CK_ULONG bits = t.Ulong(CKA_MODULUS_BITS).value_or(0);
   if (!t.Has(CKA_MODULUS_BITS)) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_MODULUS_BITS is required");
-  if (bits < 2048 || bits > 4096 || bits % 256 != 0) Fail(CKR_KEY_SIZE_RANGE, "RSA keys are 2048..4096 bits in steps of 256");
+  if (bits < min_bits || bits > 4096 || bits % 256 != 0) {
+    Fail(CKR_KEY_SIZE_RANGE, "RSA keys are " + std::to_string(min_bits) + "..4096 bits in steps of 256 here");
+  }
   ossl::Bn e(ossl::Check(BN_new(), "BN_new"));
   if (const Bytes* pe = t.Find(CKA_PUBLIC_EXPONENT)) {
     e = ossl::BnFromBytes(*pe);
@@ -78,8 +83,30 @@ KeyGenResult GenEcLike(const Attributes& t, CK_KEY_TYPE kt) {
   return {ossl::AdoptPkey(key), &c};
 }
 
-KeyGenResult GenEc(const Attributes& t) { return GenEcLike(t, CKK_EC); }
-KeyGenResult GenEdwards(const Attributes& t) { return GenEcLike(t, CKK_EC_EDWARDS); }
+// FIPS 186-4 B.3.1 conditions OpenSSL's generator does not promise: p and q far apart, d large.
+bool MeetsFips186(EVP_PKEY* key) {
+  auto get = [&](const char* name) {
+    BIGNUM* bn = nullptr;
+    if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) ossl::Raise(CKR_GENERAL_ERROR, name);
+    return ossl::Bn(bn);
+  };
+  ossl::Bn n = get(OSSL_PKEY_PARAM_RSA_N), p = get(OSSL_PKEY_PARAM_RSA_FACTOR1), q = get(OSSL_PKEY_PARAM_RSA_FACTOR2);
+  ossl::Bn d = get(OSSL_PKEY_PARAM_RSA_D), diff(ossl::Check(BN_new(), "BN_new"));
+  int half = BN_num_bits(n.get()) / 2;
+  if (BN_sub(diff.get(), p.get(), q.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "BN_sub");
+  return BN_num_bits(diff.get()) > half - 100 && BN_num_bits(d.get()) > half;
+}
+
+KeyGenResult GenRsaX931(const Attributes& t, CK_ULONG min_bits) {
+  for (int attempt = 0; attempt < 16; attempt++) {
+    KeyGenResult k = GenRsa(t, min_bits);
+    if (MeetsFips186(k.pkey.get())) return k;
+  }
+  Fail(CKR_FUNCTION_FAILED, "no RSA key meeting FIPS 186-4's conditions in 16 tries");
+}
+
+KeyGenResult GenEc(const Attributes& t, CK_ULONG) { return GenEcLike(t, CKK_EC); }
+KeyGenResult GenEdwards(const Attributes& t, CK_ULONG) { return GenEcLike(t, CKK_EC_EDWARDS); }
 
 }  // namespace
 
@@ -90,6 +117,8 @@ void RegisterKeyGen(std::vector<MechanismInfo>& r) {
                .max_key = 800, .params = ParamKind::kNone, .gen_secret = RandomSecret, .gen_key_type = CKK_GENERIC_SECRET});
   r.push_back({.type = CKM_RSA_PKCS_KEY_PAIR_GEN, .name = "CKM_RSA_PKCS_KEY_PAIR_GEN", .flags = CKF_GENERATE_KEY_PAIR,
                .min_key = 2048, .max_key = 4096, .params = ParamKind::kNone, .gen_key_type = CKK_RSA, .gen_pair = GenRsa});
+  r.push_back({.type = CKM_RSA_X9_31_KEY_PAIR_GEN, .name = "CKM_RSA_X9_31_KEY_PAIR_GEN", .flags = CKF_GENERATE_KEY_PAIR,
+               .min_key = 2048, .max_key = 4096, .params = ParamKind::kNone, .gen_key_type = CKK_RSA, .gen_pair = GenRsaX931});
   r.push_back({.type = CKM_EC_KEY_PAIR_GEN, .name = "CKM_EC_KEY_PAIR_GEN",
                .flags = CKF_GENERATE_KEY_PAIR | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS, .min_key = 224,
                .max_key = 521, .params = ParamKind::kNone, .gen_key_type = CKK_EC, .gen_pair = GenEc});

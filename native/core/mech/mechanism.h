@@ -94,7 +94,8 @@ using SignFactory = std::unique_ptr<SignOp> (*)(const Object& key, const MechPar
 using DigestFactory = std::unique_ptr<DigestOp> (*)(const MechParams& p);
 // Secret key generation: the value, given the template (CKA_VALUE_LEN) and the target key type.
 using SecretGen = SecureBytes (*)(const Attributes& tmpl, CK_KEY_TYPE kt);
-using PairGen = KeyGenResult (*)(const Attributes& public_tmpl);
+// `min_rsa_bits`: the profile's smallest RSA key (2048 in CloudHSM; 1024 in the pkcs11 profile).
+using PairGen = KeyGenResult (*)(const Attributes& public_tmpl, CK_ULONG min_rsa_bits);
 // Derivation: the derived value of `len` bytes (0 = the mechanism's natural length).
 using Deriver = SecureBytes (*)(const Object& base, const MechParams& p, std::size_t len);
 

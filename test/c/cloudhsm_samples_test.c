@@ -1,0 +1,139 @@
+/* test/c/cloudhsm_samples_test.c — what AWS's published CloudHSM PKCS#11 sample programs do, through
+ * sealhsm-pkcs11.so on a cloudhsm-profile slot: RSA keys made with CKM_RSA_X9_31_KEY_PAIR_GEN and used
+ * for SHA256-RSA-PKCS; AES-GCM key wrapping with the HSM-generated IV written back into pIv and an
+ * unwrap that round-trips; a private key wrapped and unwrapped with CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD;
+ * C_FindObjects(h, NULL, n, &count) answering the count.
+ * Usage: cloudhsm_samples_test <module.so> with SEALHSM_PKCS11_CONF naming one cloudhsm slot where
+ * crypto user cu1 (password cu1-password) exists. Prints "ok - ..." lines and "N passed, M failed". */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pkcs11.h"
+
+static int passed, failed;
+static CK_FUNCTION_LIST* f;
+#define CHECK(cond, name)                                                \
+  do {                                                                   \
+    if (cond) {                                                          \
+      passed++;                                                          \
+      printf("ok - %s\n", name);                                         \
+    } else {                                                             \
+      failed++;                                                          \
+      printf("not ok - %s (line %d)\n", name, __LINE__);                 \
+    }                                                                    \
+  } while (0)
+
+static CK_BBOOL yes = CK_TRUE;
+
+static void rsa_x931(CK_SESSION_HANDLE s) {
+  CK_ULONG bits = 2048;
+  CK_BYTE e[] = {1, 0, 1};
+  CK_ATTRIBUTE pub[] = {{CKA_MODULUS_BITS, &bits, sizeof bits}, {CKA_PUBLIC_EXPONENT, e, sizeof e}, {CKA_VERIFY, &yes, 1}};
+  CK_ATTRIBUTE priv[] = {{CKA_SIGN, &yes, 1}};
+  CK_MECHANISM gen = {CKM_RSA_X9_31_KEY_PAIR_GEN, NULL, 0};
+  CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
+  CHECK(f->C_GenerateKeyPair(s, &gen, pub, 3, priv, 1, &hpub, &hpriv) == CKR_OK, "CKM_RSA_X9_31_KEY_PAIR_GEN makes an RSA-2048 pair");
+  CK_MECHANISM_TYPE how = 0;
+  CK_ATTRIBUTE q = {CKA_KEY_GEN_MECHANISM, &how, sizeof how};
+  CHECK(f->C_GetAttributeValue(s, hpriv, &q, 1) == CKR_OK && how == CKM_RSA_X9_31_KEY_PAIR_GEN, "... and says so in CKA_KEY_GEN_MECHANISM");
+  CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+  CK_BYTE msg[] = "signed as the samples sign", sig[256];
+  CK_ULONG n = sizeof sig;
+  CHECK(f->C_SignInit(s, &m, hpriv) == CKR_OK && f->C_Sign(s, msg, sizeof msg, sig, &n) == CKR_OK, "... which signs with CKM_SHA256_RSA_PKCS");
+  CHECK(f->C_VerifyInit(s, &m, hpub) == CKR_OK && f->C_Verify(s, msg, sizeof msg, sig, n) == CKR_OK, "... and verifies");
+}
+
+static CK_OBJECT_HANDLE aes(CK_SESSION_HANDLE s, CK_BBOOL extractable) {
+  CK_ULONG len = 32;
+  CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, &len, sizeof len}, {CKA_EXTRACTABLE, &extractable, 1}, {CKA_WRAP, &yes, 1}, {CKA_UNWRAP, &yes, 1},
+                      {CKA_ENCRYPT, &yes, 1}, {CKA_DECRYPT, &yes, 1}};
+  CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
+  CK_OBJECT_HANDLE k = 0;
+  f->C_GenerateKey(s, &gen, t, 6, &k);
+  return k;
+}
+
+/* The same 16-byte block encrypted with AES-ECB under two keys: equal iff the keys are. */
+static int same_key(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE a, CK_OBJECT_HANDLE b) {
+  CK_BYTE block[16] = {1, 2, 3}, ca[16], cb[16];
+  CK_ULONG na = 16, nb = 16;
+  CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
+  return f->C_EncryptInit(s, &ecb, a) == CKR_OK && f->C_Encrypt(s, block, 16, ca, &na) == CKR_OK && f->C_EncryptInit(s, &ecb, b) == CKR_OK &&
+         f->C_Encrypt(s, block, 16, cb, &nb) == CKR_OK && memcmp(ca, cb, 16) == 0;
+}
+
+static void gcm_wrap(CK_SESSION_HANDLE s) {
+  CK_OBJECT_HANDLE kek = aes(s, CK_FALSE), target = aes(s, CK_TRUE);
+  CK_BYTE iv[12] = {0}, zero[12] = {0}, wrapped[128];
+  CK_GCM_PARAMS gp = {iv, sizeof iv, 96, NULL, 0, 128};
+  CK_MECHANISM m = {CKM_AES_GCM, &gp, sizeof gp};
+  CK_ULONG n = 0;
+  CHECK(f->C_WrapKey(s, &m, kek, target, NULL, &n) == CKR_OK && n == 48, "C_WrapKey with CKM_AES_GCM: the size query");
+  CHECK(f->C_WrapKey(s, &m, kek, target, wrapped, &n) == CKR_OK && n == 48, "... and the wrap");
+  CHECK(memcmp(iv, zero, sizeof iv) != 0, "... writes the IV the HSM generated into pIv, as C_EncryptInit does");
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE kt = CKK_AES;
+  CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt}, {CKA_ENCRYPT, &yes, 1}};
+  CK_OBJECT_HANDLE back = 0;
+  CHECK(f->C_UnwrapKey(s, &m, kek, wrapped, n, t, 3, &back) == CKR_OK && same_key(s, target, back), "... and C_UnwrapKey with that IV gives the key back");
+}
+
+static void zero_pad_private(CK_SESSION_HANDLE s) {
+  CK_BYTE params[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  CK_ATTRIBUTE pub[] = {{CKA_EC_PARAMS, params, sizeof params}, {CKA_VERIFY, &yes, 1}};
+  CK_ATTRIBUTE priv[] = {{CKA_SIGN, &yes, 1}, {CKA_EXTRACTABLE, &yes, 1}};
+  CK_MECHANISM gen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+  CK_OBJECT_HANDLE hpub = 0, hpriv = 0, kek = aes(s, CK_FALSE);
+  f->C_GenerateKeyPair(s, &gen, pub, 2, priv, 2, &hpub, &hpriv);
+  CK_MECHANISM zp = {CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD, NULL, 0};
+  CK_BYTE wrapped[512];
+  CK_ULONG n = sizeof wrapped;
+  CHECK(f->C_WrapKey(s, &zp, kek, hpriv, wrapped, &n) == CKR_OK, "an EC private key wrapped with CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD");
+  CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+  CK_KEY_TYPE kt = CKK_EC;
+  CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt}, {CKA_SIGN, &yes, 1}};
+  CK_OBJECT_HANDLE back = 0;
+  CHECK(f->C_UnwrapKey(s, &zp, kek, wrapped, n, t, 3, &back) == CKR_OK, "... unwraps (the zero padding after the PKCS#8 is dropped)");
+  CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+  CK_BYTE msg[] = "m", sig[64];
+  CK_ULONG sl = sizeof sig;
+  CHECK(f->C_SignInit(s, &m, back) == CKR_OK && f->C_Sign(s, msg, 1, sig, &sl) == CKR_OK && f->C_VerifyInit(s, &m, hpub) == CKR_OK &&
+            f->C_Verify(s, msg, 1, sig, sl) == CKR_OK,
+        "... and the unwrapped key signs for the original public key");
+}
+
+static void find_count(CK_SESSION_HANDLE s) {
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
+  CK_ULONG count = 0;
+  CK_OBJECT_HANDLE found[16];
+  CHECK(f->C_FindObjectsInit(s, t, 1) == CKR_OK && f->C_FindObjects(s, NULL, 16, &count) == CKR_OK && count >= 3,
+        "C_FindObjects(h, NULL, n, &count) answers the count, as CloudHSM does");
+  CK_ULONG got = 0;
+  CHECK(f->C_FindObjects(s, found, 16, &got) == CKR_OK && got == count, "... and takes nothing: the next call returns them all");
+  f->C_FindObjectsFinal(s);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  void* lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR) = lib ? (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(lib, "C_GetFunctionList") : NULL;
+  if (get_list == NULL || get_list(&f) != CKR_OK || f->C_Initialize(NULL) != CKR_OK) {
+    printf("cannot load %s\n0 passed, 1 failed\n", argv[1]);
+    return 1;
+  }
+  CK_SLOT_ID slot;
+  CK_ULONG count = 1;
+  f->C_GetSlotList(CK_TRUE, &slot, &count);
+  CK_SESSION_HANDLE s = 0;
+  f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+  CHECK(f->C_Login(s, CKU_USER, (CK_UTF8CHAR*)"cu1:cu1-password", 16) == CKR_OK, "crypto user login with user:password");
+  rsa_x931(s);
+  gcm_wrap(s);
+  zero_pad_private(s);
+  find_count(s);
+  f->C_Finalize(NULL);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
