@@ -3,6 +3,8 @@
 // people's suites): public sessions make non-private keys, login state codes, and the read-only /
 // SO session exclusions.
 
+import { createHash } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { attrs, ckr, configure, openModule, pkcs11js } from './helpers/module.js';
@@ -63,5 +65,39 @@ describe('login state', () => {
     expect(code(() => p11.C_OpenSession(slot, RO))).toBe('CKR_SESSION_READ_WRITE_SO_EXISTS');
     p11.C_Logout(rw);
     p11.C_CloseSession(rw);
+  });
+});
+
+describe('objects and digests', () => {
+  it('C_CopyObject may change a data object\'s CKA_VALUE (and other modifiable attributes)', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
+    const data = p11.C_CreateObject(s, attrs([[pkcs11js.CKA_CLASS, pkcs11js.CKO_DATA], [pkcs11js.CKA_VALUE, Buffer.from('before')], [pkcs11js.CKA_LABEL, 'd']]));
+    const copy = p11.C_CopyObject(s, data, attrs([[pkcs11js.CKA_VALUE, Buffer.from('after')], [pkcs11js.CKA_LABEL, 'd2']]));
+    const [value] = p11.C_GetAttributeValue(s, copy, [{ type: pkcs11js.CKA_VALUE }]);
+    expect(Buffer.from(value!.value as Buffer).toString()).toBe('after');
+    const key = p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32]]));
+    expect(code(() => p11.C_CopyObject(s, key, attrs([[pkcs11js.CKA_VALUE_LEN, 16]])))).toBe('CKR_ATTRIBUTE_READ_ONLY');
+    p11.C_Logout(s);
+    p11.C_CloseSession(s);
+  });
+
+  it('C_DigestKey digests a secret key\'s value inside the token; a failed digest call ends the operation', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
+    const value = Buffer.alloc(32, 7);
+    const key = p11.C_CreateObject(s, attrs([[pkcs11js.CKA_CLASS, pkcs11js.CKO_SECRET_KEY], [pkcs11js.CKA_KEY_TYPE, pkcs11js.CKK_AES], [pkcs11js.CKA_VALUE, value]]));
+    p11.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 });
+    p11.C_DigestUpdate(s, Buffer.from('prefix'));
+    p11.C_DigestKey(s, key);
+    const got = p11.C_DigestFinal(s, Buffer.alloc(32));
+    const want = createHash('sha256').update('prefix').update(value).digest();
+    expect(Buffer.from(got).equals(want)).toBe(true);
+    const { privateKey: priv } = p11.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, attrs([[pkcs11js.CKA_EC_PARAMS, Buffer.from('06082a8648ce3d030107', 'hex')]]), attrs([]));
+    p11.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 });
+    expect(code(() => p11.C_DigestKey(s, priv))).toBe('CKR_KEY_INDIGESTIBLE');
+    expect(code(() => p11.C_DigestUpdate(s, Buffer.from('x')))).toBe('CKR_OPERATION_NOT_INITIALIZED'); // the failure ended it
+    p11.C_Logout(s);
+    p11.C_CloseSession(s);
   });
 });

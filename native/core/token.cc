@@ -307,9 +307,13 @@ CK_OBJECT_HANDLE Token::CopyObject(Session& s, CK_OBJECT_HANDLE h, const Templat
   Attributes t = Attributes::FromTemplate(tmpl);
   auto copy = hsm::CopyObject(*src);
   for (const auto& [type, value] : t) {
-    // C_CopyObject may set CKA_TOKEN, CKA_PRIVATE, CKA_LABEL, CKA_ID and the one-way flags.
-    bool allowed = type == CKA_TOKEN || type == CKA_PRIVATE || type == CKA_LABEL || type == CKA_ID || type == CKA_MODIFIABLE ||
-                   type == CKA_DESTROYABLE || type == CKA_SENSITIVE || type == CKA_EXTRACTABLE;
+    // C_CopyObject may set CKA_TOKEN, CKA_PRIVATE, the one-way flags, anything C_SetAttributeValue
+    // may change on a key, and a data object's value, application and object id (PKCS#11 §4.5).
+    const ChangeRule* rule = nullptr;
+    for (const ChangeRule& r : kChangeRules) rule = r.type == type ? &r : rule;
+    bool data_field = src->cls == CKO_DATA && (type == CKA_VALUE || type == CKA_APPLICATION || type == CKA_OBJECT_ID);
+    bool allowed = type == CKA_TOKEN || type == CKA_PRIVATE || type == CKA_DESTROYABLE || type == CKA_COPYABLE || data_field ||
+                   (rule != nullptr && rule->pkcs11 != Change::kNever && rule->pkcs11 != Change::kAdminOnly);
     if (!allowed) Fail(CKR_ATTRIBUTE_READ_ONLY, "C_CopyObject cannot change this attribute");
     if (type == CKA_SENSITIVE && src->Flag(CKA_SENSITIVE) && !t.BoolOr(type, true)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_SENSITIVE cannot go back to false");
     if (type == CKA_EXTRACTABLE && !src->Flag(CKA_EXTRACTABLE) && t.BoolOr(type, false)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_EXTRACTABLE cannot go back to true");
@@ -837,7 +841,24 @@ void Token::DigestInit(Session& s, const MechParams& m) {
 void Token::DigestUpdate(Session& s, ByteView in) {
   std::lock_guard lock(s.mu);
   if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
-  s.digest->Update(in);
+  try {
+    s.digest->Update(in);
+  } catch (...) {
+    s.digest.reset();  // a failed call ends the operation (PKCS#11 v3.0 §5.2)
+    throw;
+  }
+}
+
+void Token::DigestKey(Session& s, CK_OBJECT_HANDLE h) {
+  ObjectRef key;
+  try {
+    key = Lookup(h, CKR_KEY_HANDLE_INVALID);
+    if (key->cls != CKO_SECRET_KEY) Fail(CKR_KEY_INDIGESTIBLE, "only a secret key's value can be digested");
+  } catch (...) {
+    EndOperation(s, OpKind::kDigest);
+    throw;
+  }
+  DigestUpdate(s, key->secret.view());
 }
 
 Bytes Token::DigestFinal(Session& s) {

@@ -123,6 +123,7 @@ class Token {
   // Digest (§5.10)
   void DigestInit(Session& s, const MechParams& m);
   void DigestUpdate(Session& s, ByteView in);
+  void DigestKey(Session& s, CK_OBJECT_HANDLE key);  // C_DigestKey: a secret key's value, inside the token
   Bytes DigestFinal(Session& s);
   Bytes DigestOnce(Session& s, const MechParams& m, ByteView in);
 

@@ -119,6 +119,15 @@ SEALHSM_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG
   });
 }
 
+SEALHSM_EXPORT CK_RV C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE key) {
+  return Guard([&]() -> CK_RV {
+    Bound b = Resolve(h);
+    if (!b.token->profile().token_admin_functions) return CKR_FUNCTION_NOT_SUPPORTED;  // not in CloudHSM's library
+    b.token->DigestKey(*b.session, key);
+    return CKR_OK;
+  });
+}
+
 SEALHSM_EXPORT CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) {
   return Produce(h, Pending::kDigestFinal, o, on, [&] {
     Bound b = Resolve(h);
