@@ -101,3 +101,28 @@ describe('objects and digests', () => {
     p11.C_CloseSession(s);
   });
 });
+
+describe('operation state (PKCS#11 v3.0 §5.2)', () => {
+  it('a single-part call during a multi-part operation, and an update after a single-part size query, are CKR_OPERATION_ACTIVE', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
+    const key = p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32], [pkcs11js.CKA_ENCRYPT, true]]));
+    const cbc = { mechanism: pkcs11js.CKM_AES_CBC, parameter: Buffer.alloc(16, 1) };
+    p11.C_EncryptInit(s, cbc, key);
+    p11.C_EncryptUpdate(s, Buffer.alloc(16), Buffer.alloc(32));
+    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(code(() => p11.C_EncryptFinal(s, Buffer.alloc(32)))).toBe('CKR_OK'); // still active, and it finishes
+
+    p11.C_EncryptInit(s, cbc, key);
+    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(8)))).toBe('CKR_BUFFER_TOO_SMALL');
+    expect(code(() => p11.C_EncryptUpdate(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(32)))).toBe('CKR_OK'); // the kept result
+
+    p11.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 });
+    p11.C_DigestUpdate(s, Buffer.from('a'));
+    expect(code(() => p11.C_Digest(s, Buffer.from('b'), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(code(() => p11.C_DigestFinal(s, Buffer.alloc(32)))).toBe('CKR_OK');
+    p11.C_Logout(s);
+    p11.C_CloseSession(s);
+  });
+});

@@ -109,7 +109,7 @@ MechParams ToMechanism(const Napi::Value& v, const char* what) {
     const char* n = name.c_str();
     if (key == "type") { m.type = ToUlong(x, n); has_type = true; }
     else if (key == "iv") m.iv = ToBytes(x, n);
-    else if (key == "aad") m.aad = ToBytes(x, n);
+    else if (key == "aad") m.aad = std::make_shared<const Bytes>(ToBytes(x, n));
     else if (key == "tagBits") m.tag_bits = ToUlong(x, n);
     else if (key == "counterBits") m.counter_bits = ToUlong(x, n);
     else if (key == "hashAlg") m.hash_alg = ToUlong(x, n);

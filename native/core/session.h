@@ -39,6 +39,7 @@ class Session {
   std::optional<ActiveCipher> encrypt, decrypt;
   std::optional<ActiveSign> sign, verify;
   std::unique_ptr<DigestOp> digest;
+  bool digest_updated = false;  // C_DigestUpdate / C_DigestKey ran: C_Digest is CKR_OPERATION_ACTIVE
   bool find_active = false;
   std::vector<CK_OBJECT_HANDLE> find_results;
   std::size_t find_pos = 0;

@@ -688,6 +688,7 @@ Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
       Fail(CKR_MECHANISM_INVALID, std::string(slot->mech->name) + " is single-part here; use C_Encrypt / C_Decrypt");
     }
     CheckSize(*slot->mech, in.size);
+    slot->updated = true;
     return slot->op->Update(in);
   } catch (...) {
     slot.reset();
@@ -708,6 +709,7 @@ Bytes Token::CipherSingle(Session& s, bool encrypt, ByteView in) {
   std::lock_guard lock(s.mu);
   auto& slot = encrypt ? s.encrypt : s.decrypt;
   if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
+  if (slot->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part operation is under way; finish it with C_*Final");
   std::optional<ActiveCipher> active = std::move(slot);
   slot.reset();
   CheckSize(*active->mech, in.size);
@@ -774,6 +776,7 @@ void Token::VerifyFinal(Session& s, ByteView sig) {
 Bytes Token::SignSingle(Session& s, ByteView in) {
   std::lock_guard lock(s.mu);
   if (!s.sign) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active signature");
+  if (s.sign->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part signature is under way; finish it with C_SignFinal");
   std::optional<ActiveSign> active = std::move(s.sign);
   s.sign.reset();
   CheckSize(*active->mech, in.size);
@@ -784,6 +787,7 @@ Bytes Token::SignSingle(Session& s, ByteView in) {
 void Token::VerifySingle(Session& s, ByteView in, ByteView sig) {
   std::lock_guard lock(s.mu);
   if (!s.verify) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active verification");
+  if (s.verify->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part verification is under way; finish it with C_VerifyFinal");
   std::optional<ActiveSign> active = std::move(s.verify);
   s.verify.reset();
   CheckSize(*active->mech, in.size);
@@ -836,12 +840,14 @@ void Token::DigestInit(Session& s, const MechParams& m) {
   std::lock_guard lock(s.mu);
   if (s.digest) Fail(CKR_OPERATION_ACTIVE, "a digest is already active");
   s.digest = mech.digest(m);
+  s.digest_updated = false;
 }
 
 void Token::DigestUpdate(Session& s, ByteView in) {
   std::lock_guard lock(s.mu);
   if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
   try {
+    s.digest_updated = true;
     s.digest->Update(in);
   } catch (...) {
     s.digest.reset();  // a failed call ends the operation (PKCS#11 v3.0 §5.2)
@@ -865,6 +871,15 @@ Bytes Token::DigestFinal(Session& s) {
   std::lock_guard lock(s.mu);
   if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
   std::unique_ptr<DigestOp> op = std::move(s.digest);
+  return op->Final();
+}
+
+Bytes Token::DigestSingle(Session& s, ByteView in) {
+  std::lock_guard lock(s.mu);
+  if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
+  if (s.digest_updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part digest is under way; finish it with C_DigestFinal");
+  std::unique_ptr<DigestOp> op = std::move(s.digest);
+  op->Update(in);
   return op->Final();
 }
 

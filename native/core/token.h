@@ -125,6 +125,7 @@ class Token {
   void DigestUpdate(Session& s, ByteView in);
   void DigestKey(Session& s, CK_OBJECT_HANDLE key);  // C_DigestKey: a secret key's value, inside the token
   Bytes DigestFinal(Session& s);
+  Bytes DigestSingle(Session& s, ByteView in);  // C_Digest after C_DigestInit
   Bytes DigestOnce(Session& s, const MechParams& m, ByteView in);
 
   // Ends an active operation of a kind (a C_* call that fails its argument checks still ends it).

@@ -50,6 +50,7 @@ CK_RV CipherSingle(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE
 
 CK_RV CipherUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len, bool encrypt) {
   return Produce(h, encrypt ? Pending::kEncryptUpdate : Pending::kDecryptUpdate, out, out_len, [&] {
+    if (HasPending(h, encrypt ? Pending::kEncrypt : Pending::kDecrypt)) Fail(CKR_OPERATION_ACTIVE, "a single-part operation is under way");
     Bound b = Resolve(h);
     return b.token->CipherUpdate(*b.session, encrypt, In(in, in_len));
   });
@@ -73,6 +74,7 @@ CK_RV SignInit(CK_SESSION_HANDLE h, CK_MECHANISM* m, CK_OBJECT_HANDLE key, bool 
 
 CK_RV SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, bool sign) {
   return Guard([&]() -> CK_RV {
+    if (sign && HasPending(h, Pending::kSign)) return CKR_OPERATION_ACTIVE;
     Bound b = Resolve(h);
     b.token->SignUpdate(*b.session, sign, In(in, in_len));
     return CKR_OK;
@@ -105,14 +107,14 @@ SEALHSM_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK
   return Produce(h, Pending::kDigest, o, on, [&] {
     return Ending(h, OpKind::kDigest, [&] {
       Bound b = Resolve(h);
-      b.token->DigestUpdate(*b.session, In(d, n));
-      return b.token->DigestFinal(*b.session);
+      return b.token->DigestSingle(*b.session, In(d, n));
     });
   });
 }
 
 SEALHSM_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) {
   return Guard([&]() -> CK_RV {
+    if (HasPending(h, Pending::kDigest)) return CKR_OPERATION_ACTIVE;
     Bound b = Resolve(h);
     b.token->DigestUpdate(*b.session, In(d, n));
     return CKR_OK;

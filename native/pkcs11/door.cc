@@ -131,6 +131,11 @@ bool TakePending(CK_SESSION_HANDLE s, Pending kind, Bytes* out) {
   return true;
 }
 
+bool HasPending(CK_SESSION_HANDLE s, Pending kind) {
+  std::lock_guard lock(g_mu);
+  return g_pending.count({s, kind}) != 0;
+}
+
 void DropPending(CK_SESSION_HANDLE s) {
   std::lock_guard lock(g_mu);
   for (auto it = g_pending.begin(); it != g_pending.end();) it = it->first.first == s ? g_pending.erase(it) : std::next(it);
@@ -216,7 +221,7 @@ MechParams ToMechanism(const CK_MECHANISM* mech) {
       if (mech->pParameter == nullptr && mech->mechanism == CKM_CLOUDHSM_AES_GCM) break;
       const auto& g = Param<CK_GCM_PARAMS>(mech);
       if (g.pIv != nullptr) m.iv = Optional(g.pIv, g.ulIvLen);
-      m.aad = Optional(g.pAAD, g.ulAADLen);
+      if (auto aad = Optional(g.pAAD, g.ulAADLen)) m.aad = std::make_shared<const Bytes>(std::move(*aad));
       m.tag_bits = g.ulTagBits;
       break;
     }

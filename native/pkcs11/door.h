@@ -31,6 +31,9 @@ Bound Resolve(CK_SESSION_HANDLE h);
 // kept for the caller's next call (`kind` names the operation), so the operation is not redone.
 enum class Pending { kEncrypt, kDecrypt, kSign, kDigest, kWrap, kEncryptUpdate, kDecryptUpdate, kEncryptFinal, kDecryptFinal, kDigestFinal, kSignFinal };
 bool TakePending(CK_SESSION_HANDLE s, Pending kind, Bytes* out);
+// A single-part result kept after a size query: that operation is still active for the caller,
+// so a multi-part call of its kind is CKR_OPERATION_ACTIVE (PKCS#11 v3.0 §5.2).
+bool HasPending(CK_SESSION_HANDLE s, Pending kind);
 void DropPending(CK_SESSION_HANDLE s);
 CK_RV Emit(CK_SESSION_HANDLE s, Pending kind, Bytes out, CK_BYTE_PTR buf, CK_ULONG_PTR len);
 

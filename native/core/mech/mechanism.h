@@ -20,7 +20,8 @@ enum class ParamKind { kNone, kIv16, kGcm, kCtr, kOaep, kPss, kEcdh, kMacLength,
 struct MechParams {
   CK_MECHANISM_TYPE type = 0;
   std::optional<Bytes> iv;            // CBC IV, GCM IV, CTR counter block
-  std::optional<Bytes> aad;           // GCM additional data
+  // GCM additional data, shared by copies of the parameters: it may be gigabytes, copied once.
+  std::shared_ptr<const Bytes> aad;
   std::optional<CK_ULONG> tag_bits;   // GCM
   std::optional<CK_ULONG> counter_bits;
   std::optional<CK_ULONG> hash_alg;   // OAEP / PSS / HKDF PRF hash (a CKM_SHA* number)
