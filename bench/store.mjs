@@ -14,7 +14,7 @@ import { CKA, CKM, SealHsm, curveByName, native } from '../dist/index.js';
 const N = Number(process.env.BENCH_KEYS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const root = fileURLToPath(new URL('../.bench/', import.meta.url));
-const dir = `${root}token-${N}`;
+const dir = `${root}token-v2-${N}`; // v2: the authenticated token format
 const login = async (hsm) => {
   await hsm.login('user', 'user-pin-0');
   return hsm;
@@ -52,7 +52,7 @@ const hsm = await login(await SealHsm.open({ dir }));
 const rssOpen = process.memoryUsage().rss;
 
 // find by label among N
-const session = native.openSession(slotOf(hsm), true);
+const session = native.openSession(hsm.slot, true);
 const nativeFind = [], clientFind = [];
 for (let i = 0; i < 300; i++) {
   const label = `key-${Math.floor(Math.random() * N)}`;
@@ -107,16 +107,5 @@ for (const [name, p, m] of [
 mem.close();
 hsm.close();
 
-function slotOf(h) {
-  for (let slot = 1; slot < 100_000; slot++) {
-    try {
-      const info = native.tokenInfo(slot);
-      if (info.persistent && info.label === h.label) return slot;
-    } catch {
-      // not a slot
-    }
-  }
-  throw new Error('slot not found');
-}
 void CKM;
 void curveByName;

@@ -55,7 +55,7 @@ void Token::Refresh() const {
   if (!store_) return;
   StoreChanges changes = store_->Poll();  // CKR_SEALHSM_INTEGRITY_FAILURE on a rollback
   if (!changes.all && !changes.users && changes.objects.empty()) return;
-  {
+  if (changes.all || changes.users) {
     std::lock_guard lock(auth_mu_);
     users_.Replace(store_->Users());
     if (store_->Unlocked()) {

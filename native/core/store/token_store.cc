@@ -317,9 +317,9 @@ StoreChanges TokenStore::Poll() {
     Tampered("the token: its generation went back from " + std::to_string(known_.gen) + " to " + std::to_string(m.gen) +
              " (it was restored from an older copy)");
   }
-  out.users = true;  // failure counts may have moved
   if (m.gen == known_.gen) {
     // A commit that raised no generation writes only login counts; anything else is an edit.
+    out.users = true;
     VerifyAllRows(m, nullptr);
     return out;
   }
@@ -332,7 +332,11 @@ StoreChanges TokenStore::Poll() {
     int64_t gen = s.Int(0);
     if (gen != expect && gen != expect - 1) gap = true;
     expect = gen + 1;
-    if (s.Text(1) == "object") out.objects.push_back(static_cast<CK_OBJECT_HANDLE>(s.Int(2)));
+    if (s.Text(1) == "object") {
+      out.objects.push_back(static_cast<CK_OBJECT_HANDLE>(s.Int(2)));
+    } else {
+      out.users = true;
+    }
     Bytes before = s.Blob(3), after = s.Blob(4);
     if (!before.empty()) statemac::XorInto(next.digest, before), next.rows--;
     if (!after.empty()) statemac::XorInto(next.digest, after), next.rows++;
