@@ -23,6 +23,8 @@
         "native/core/pkcs8.cc",
         "native/core/profile.cc",
         "native/core/token.cc",
+        "native/core/token_keys.cc",
+        "native/core/token_crypto.cc",
         "native/core/library.cc",
         "native/core/users.cc",
         "native/core/token_users.cc",

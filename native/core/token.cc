@@ -1,7 +1,9 @@
 // native/core/token.cc
-// Objects and operations of a token. Key checks follow PKCS#11 v3.0 §5: wrong class or key type →
-// CKR_KEY_TYPE_INCONSISTENT, usage attribute false → CKR_KEY_FUNCTION_NOT_PERMITTED, size outside
-// the mechanism's range → CKR_KEY_SIZE_RANGE. Who may do what comes from the profile (ownership).
+// A token's objects and who may reach them (PKCS#11 v3.0 §5.7 object management, §4 attributes):
+// visibility and ownership, quotas, key usability checks shared by every operation, and the object
+// functions. Key checks: wrong class or key type → CKR_KEY_TYPE_INCONSISTENT, usage attribute false
+// → CKR_KEY_FUNCTION_NOT_PERMITTED, size outside the mechanism's range → CKR_KEY_SIZE_RANGE. Users
+// and login are in token_users.cc, key management in token_keys.cc, operations in token_crypto.cc.
 #include "token.h"
 
 #include <algorithm>
@@ -9,12 +11,10 @@
 #include <mutex>
 
 #include "keys.h"
-#include "pkcs8.h"
+#include "token_rules.h"
 #include "store/seal.h"
 
 namespace hsm {
-
-namespace {
 
 CK_OBJECT_CLASS RequiredClass(const Attributes& t) {
   auto cls = t.Ulong(CKA_CLASS);
@@ -22,10 +22,7 @@ CK_OBJECT_CLASS RequiredClass(const Attributes& t) {
   return *cls;
 }
 
-void ExpectClassAndType(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) {
-  if (auto c = t.Ulong(CKA_CLASS); c && *c != cls) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_CLASS does not match what the mechanism makes");
-  if (auto k = t.Ulong(CKA_KEY_TYPE); k && *k != kt) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_KEY_TYPE does not match what the mechanism makes");
-}
+namespace {
 
 bool ClassDoes(CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE usage) {
   switch (usage) {
@@ -41,18 +38,6 @@ std::string Hex(CK_ULONG v) {
   char b[24];
   snprintf(b, sizeof b, "0x%lx", v);
   return b;
-}
-
-// Runs f and converts the errors a decrypt reports into the ones C_UnwrapKey reports.
-template <typename F>
-auto AsUnwrap(F&& f) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (e.rv() == CKR_ENCRYPTED_DATA_INVALID) Fail(CKR_WRAPPED_KEY_INVALID, e.what());
-    if (e.rv() == CKR_ENCRYPTED_DATA_LEN_RANGE) Fail(CKR_WRAPPED_KEY_LEN_RANGE, e.what());
-    throw;
-  }
 }
 
 // How an attribute may change after creation. PKCS#11 C_SetAttributeValue rules (pkcs11 profile)
@@ -283,8 +268,9 @@ CK_OBJECT_HANDLE Token::CreateObject(Session& s, const Template& tmpl) {
     if (!k) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
     kt = *k;
     if (KeyTypeBit(kt) == 0) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported CKA_KEY_TYPE");
-    bool secret_kt = kt == CKK_AES || kt == CKK_GENERIC_SECRET;
+    bool secret_kt = kt == CKK_AES || kt == CKK_GENERIC_SECRET || kt == CKK_DES3;
     if (secret_kt != (cls == CKO_SECRET_KEY)) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_KEY_TYPE does not fit CKA_CLASS");
+    if (kt == CKK_DES3 && (profile_.families & kFamilyDes3) == 0) Fail(CKR_TEMPLATE_INCONSISTENT, std::string("DES3 keys are not available in the ") + profile_.name + " profile");
     if (kt == CKK_EC_EDWARDS && (profile_.families & kFamilyEd25519) == 0) Fail(CKR_TEMPLATE_INCONSISTENT, std::string("Ed25519 keys are not available in the ") + profile_.name + " profile");
   } else if (cls != CKO_DATA && cls != CKO_CERTIFICATE) {
     Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported CKA_CLASS");
@@ -498,401 +484,6 @@ void Token::DropSessionObjects(CK_SESSION_HANDLE h) {
   for (auto it = objects_.begin(); it != objects_.end();) {
     it = it->second->creator == h ? objects_.erase(it) : std::next(it);
   }
-}
-
-// ---------------------------------------------------------------- keys
-
-CK_OBJECT_HANDLE Token::GenerateKey(Session& s, const MechParams& m, const Template& tmpl) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_GENERATE);
-  Attributes t = Attributes::FromTemplate(tmpl);
-  ExpectClassAndType(t, CKO_SECRET_KEY, mech.gen_key_type);
-  ValidateTemplate(t, CKO_SECRET_KEY, mech.gen_key_type, TemplateUse::kGenerate);
-  CheckTemplateForProfile(profile_, t, CKO_SECRET_KEY, mech.gen_key_type);
-  // A public session may make what it could create: a non-private key (PKCS#11 §4.4 CKA_PRIVATE).
-  std::string owner = RequireCreator(t.BoolOr(CKA_PRIVATE, true));
-  auto obj = NewKeyObject(t, CKO_SECRET_KEY, mech.gen_key_type);
-  obj->secret = mech.gen_secret(t, mech.gen_key_type);
-  obj->attrs.Erase(CKA_VALUE_LEN);
-  Finish(*obj, KeyOrigin::kGenerated, m.type);
-  obj->owner = owner;
-  return Store(s, std::move(obj));
-}
-
-std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s, const MechParams& m, const Template& pub_tmpl,
-                                                                     const Template& priv_tmpl) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_GENERATE_KEY_PAIR);
-  CK_KEY_TYPE kt = mech.gen_key_type;
-  Attributes pt = Attributes::FromTemplate(pub_tmpl);
-  Attributes st = Attributes::FromTemplate(priv_tmpl);
-  ExpectClassAndType(pt, CKO_PUBLIC_KEY, kt);
-  ExpectClassAndType(st, CKO_PRIVATE_KEY, kt);
-  ValidateTemplate(pt, CKO_PUBLIC_KEY, kt, TemplateUse::kGenerate);
-  ValidateTemplate(st, CKO_PRIVATE_KEY, kt, TemplateUse::kGenerate);
-  CheckTemplateForProfile(profile_, pt, CKO_PUBLIC_KEY, kt);
-  CheckTemplateForProfile(profile_, st, CKO_PRIVATE_KEY, kt);
-  if (const Bytes* sp = st.Find(CKA_EC_PARAMS); sp && pt.Has(CKA_EC_PARAMS) && *sp != pt.Get(CKA_EC_PARAMS)) {
-    Fail(CKR_TEMPLATE_INCONSISTENT, "public and private CKA_EC_PARAMS differ");
-  }
-  if (kt != CKK_RSA && !pt.Has(CKA_EC_PARAMS) && st.Has(CKA_EC_PARAMS)) pt.Set(CKA_EC_PARAMS, st.Get(CKA_EC_PARAMS));
-  std::string owner = RequireCreator(pt.BoolOr(CKA_PRIVATE, profile_.private_must_be_true) || st.BoolOr(CKA_PRIVATE, true));
-  KeyGenResult gen = mech.gen_pair(pt, profile_.min_rsa_keygen_bits);
-  auto pub = NewKeyObject(pt, CKO_PUBLIC_KEY, kt);
-  auto priv = NewKeyObject(st, CKO_PRIVATE_KEY, kt);
-  pub->attrs.Erase(CKA_MODULUS_BITS);
-  priv->pkey = std::move(gen.pkey);
-  pub->curve = priv->curve = gen.curve;
-  pub->pkey = PublicOnly(*priv);
-  Finish(*pub, KeyOrigin::kGenerated, m.type);
-  Finish(*priv, KeyOrigin::kGenerated, m.type);
-  pub->owner = priv->owner = owner;
-  if ((pub->IsTokenObject() || priv->IsTokenObject()) && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
-  if (store_ && pub->IsTokenObject() && priv->IsTokenObject()) {
-    std::vector<CK_OBJECT_HANDLE> h = StoreTokenObjects({std::move(pub), std::move(priv)});  // one transaction
-    return {h[0], h[1]};
-  }
-  {
-    std::size_t stored_keys = store_ ? store_->CountKeys(false) : 0, stored_asym = store_ ? store_->CountKeys(true) : 0;
-    std::shared_lock lock(mu_);
-    CheckQuota(2, 2, stored_keys, stored_asym);
-  }
-  bool stored_pub = store_ && pub->IsTokenObject();
-  CK_OBJECT_HANDLE hpub = Store(s, std::move(pub));
-  try {
-    return {hpub, Store(s, std::move(priv))};
-  } catch (...) {
-    if (stored_pub) store_->Delete(hpub);  // a mixed pair (one half a session object) is not one transaction
-    std::unique_lock lock(mu_);
-    objects_.erase(hpub);
-    throw;
-  }
-}
-
-Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key_handle, Bytes* iv_out) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_WRAP);
-  ObjectRef wk = UsableKey(wrapping, mech, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID);
-  ObjectRef key = Owned(key_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_NOT_WRAPPABLE, "wrap");
-  if (key->cls != CKO_SECRET_KEY && key->cls != CKO_PRIVATE_KEY) Fail(CKR_KEY_NOT_WRAPPABLE, "only secret and private keys are wrapped");
-  if (!key->Flag(CKA_EXTRACTABLE)) Fail(CKR_KEY_UNEXTRACTABLE, "the key's CKA_EXTRACTABLE is false");
-  if (key->Flag(CKA_WRAP_WITH_TRUSTED) && !wk->Flag(CKA_TRUSTED)) Fail(CKR_KEY_NOT_WRAPPABLE, "the key may only be wrapped by a trusted key");
-  if (const Bytes* wt = wk->attrs.Find(CKA_WRAP_TEMPLATE)) {
-    if (!key->attrs.Matches(Attributes::FromTemplate(DecodeTemplate(*wt)))) {
-      Fail(CKR_KEY_NOT_WRAPPABLE, "the key does not match the wrapping key's CKA_WRAP_TEMPLATE");
-    }
-  }
-  SecureBytes plain = key->cls == CKO_SECRET_KEY ? key->secret.CloneSecret() : EncodePkcs8(*key);
-  try {
-    std::unique_ptr<CipherOp> op = NewCipher(m, *wk, true);
-    Bytes out = op->Once(plain.view());
-    if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
-    return out;
-  } catch (const Error& e) {
-    if (e.rv() == CKR_DATA_LEN_RANGE) Fail(CKR_KEY_SIZE_RANGE, e.what());
-    throw;
-  }
-}
-
-CK_OBJECT_HANDLE Token::UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE unwrapping, ByteView wrapped, const Template& tmpl) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_UNWRAP);
-  ObjectRef uk = UsableKey(unwrapping, mech, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID);
-  Template full = tmpl;
-  if (const Bytes* ut = uk->attrs.Find(CKA_UNWRAP_TEMPLATE)) {
-    Template forced = DecodeTemplate(*ut);
-    full.insert(full.end(), forced.begin(), forced.end());  // a conflicting value → TEMPLATE_INCONSISTENT
-  }
-  Attributes t = Attributes::FromTemplate(full);
-  CK_OBJECT_CLASS cls = RequiredClass(t);
-  auto kt = t.Ulong(CKA_KEY_TYPE);
-  if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
-  if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY) Fail(CKR_TEMPLATE_INCONSISTENT, "only secret and private keys are unwrapped");
-  ValidateTemplate(t, cls, *kt, TemplateUse::kUnwrap);
-  CheckTemplateForProfile(profile_, t, cls, *kt);
-  std::string owner = RequireCreator(true);
-  std::size_t want = t.Ulong(CKA_VALUE_LEN).value_or(0);
-  MechParams params = m;
-  params.value_len = want;
-  Bytes plain = AsUnwrap([&] { return NewCipher(params, *uk, false)->Once(wrapped); });
-  auto obj = NewKeyObject(t, cls, *kt);
-  if (cls == CKO_SECRET_KEY) {
-    std::size_t len = plain.size();
-    if (want != 0) {
-      if (want > len) Fail(CKR_TEMPLATE_INCONSISTENT, "CKA_VALUE_LEN is longer than the unwrapped key");
-      len = want;
-    }
-    CheckSecretLength(*kt, len, CKR_WRAPPED_KEY_INVALID);
-    obj->secret = SecureBytes(ByteView(plain.data(), len));
-    obj->attrs.Erase(CKA_VALUE_LEN);
-  } else {
-    // A zero-padding wrap (CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD) leaves zeros after the key: the DER
-    // length says where it ends. Anything but zeros after it is refused as before.
-    std::size_t der_len = DerElementLength(plain);
-    bool zero_tail = der_len > 0 && std::all_of(plain.begin() + static_cast<long>(der_len), plain.end(), [](uint8_t b) { return b == 0; });
-    ByteView key_der(plain.data(), zero_tail ? der_len : plain.size());
-    obj->pkey = AsUnwrap([&] { return DecodePkcs8(key_der, *kt, &obj->curve); });
-  }
-  Finish(*obj, KeyOrigin::kUnwrapped, CK_UNAVAILABLE_INFORMATION);
-  obj->owner = owner;
-  return Store(s, std::move(obj));
-}
-
-CK_OBJECT_HANDLE Token::DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HANDLE base_handle, const Template& tmpl) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_DERIVE);
-  ObjectRef base = UsableKey(base_handle, mech, CKA_DERIVE, CKR_KEY_HANDLE_INVALID);
-  (void)Owned(base_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_FUNCTION_NOT_PERMITTED, "derive from");
-  Attributes t = Attributes::FromTemplate(tmpl);
-  CK_OBJECT_CLASS cls = t.Ulong(CKA_CLASS).value_or(CKO_SECRET_KEY);
-  if (cls != CKO_SECRET_KEY) Fail(CKR_TEMPLATE_INCONSISTENT, "derived keys are secret keys");
-  auto kt = t.Ulong(CKA_KEY_TYPE);
-  if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
-  if (*kt != CKK_AES && *kt != CKK_GENERIC_SECRET) Fail(CKR_TEMPLATE_INCONSISTENT, "derived keys are AES or generic secrets");
-  ValidateTemplate(t, cls, *kt, TemplateUse::kDerive);
-  CheckTemplateForProfile(profile_, t, cls, *kt);
-  std::string owner = RequireCreator(true);
-  MechParams params = m;
-  if (params.salt_type == CKF_HKDF_SALT_KEY) {
-    ObjectRef salt = Lookup(Need(params.salt_key, "saltKey"), CKR_MECHANISM_PARAM_INVALID);
-    if (salt->cls != CKO_SECRET_KEY || !salt->Flag(CKA_DERIVE)) Fail(CKR_MECHANISM_PARAM_INVALID, "the salt key must be a secret key with CKA_DERIVE");
-    params.salt = ToBytes(salt->secret.view());
-  }
-  std::size_t len = t.Ulong(CKA_VALUE_LEN).value_or(0);
-  auto obj = NewKeyObject(t, cls, *kt);
-  obj->secret = mech.derive(*base, params, len);
-  CheckSecretLength(*kt, obj->secret.size(), CKR_KEY_SIZE_RANGE);
-  obj->attrs.Erase(CKA_VALUE_LEN);
-  Finish(*obj, KeyOrigin::kDerived, CK_UNAVAILABLE_INFORMATION);
-  obj->attrs.SetBool(CKA_ALWAYS_SENSITIVE, base->Flag(CKA_ALWAYS_SENSITIVE) && obj->Flag(CKA_SENSITIVE));
-  obj->attrs.SetBool(CKA_NEVER_EXTRACTABLE, base->Flag(CKA_NEVER_EXTRACTABLE) && !obj->Flag(CKA_EXTRACTABLE));
-  obj->owner = owner;
-  return Store(s, std::move(obj));
-}
-
-// ---------------------------------------------------------------- encrypt / decrypt
-
-void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, Bytes* iv_out) {
-  const MechanismInfo& mech = MechanismFor(m.type, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
-  ObjectRef key = UsableKey(key_handle, mech, encrypt ? CKA_ENCRYPT : CKA_DECRYPT, CKR_KEY_HANDLE_INVALID);
-  std::lock_guard lock(s.mu);
-  auto& slot = encrypt ? s.encrypt : s.decrypt;
-  if (slot) Fail(CKR_OPERATION_ACTIVE, encrypt ? "an encryption is already active" : "a decryption is already active");
-  std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
-  if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
-  slot = ActiveCipher{std::move(key), std::move(op), &mech, false};
-}
-
-Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
-  std::lock_guard lock(s.mu);
-  auto& slot = encrypt ? s.encrypt : s.decrypt;
-  if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
-  try {
-    bool gcm = slot->mech->params == ParamKind::kGcm;
-    if (!slot->mech->multipart || (gcm && !profile_.gcm_multipart)) {
-      Fail(CKR_MECHANISM_INVALID, std::string(slot->mech->name) + " is single-part here; use C_Encrypt / C_Decrypt");
-    }
-    CheckSize(*slot->mech, in.size);
-    slot->updated = true;
-    return slot->op->Update(in);
-  } catch (...) {
-    slot.reset();
-    throw;
-  }
-}
-
-Bytes Token::CipherFinal(Session& s, bool encrypt) {
-  std::lock_guard lock(s.mu);
-  auto& slot = encrypt ? s.encrypt : s.decrypt;
-  if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
-  std::optional<ActiveCipher> active = std::move(slot);
-  slot.reset();
-  return active->op->Final();
-}
-
-Bytes Token::CipherSingle(Session& s, bool encrypt, ByteView in) {
-  std::lock_guard lock(s.mu);
-  auto& slot = encrypt ? s.encrypt : s.decrypt;
-  if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
-  if (slot->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part operation is under way; finish it with C_*Final");
-  std::optional<ActiveCipher> active = std::move(slot);
-  slot.reset();
-  CheckSize(*active->mech, in.size);
-  return active->op->Once(in);
-}
-
-Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, Bytes* iv_out) {
-  const MechanismInfo& mech = MechanismFor(m.type, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
-  ObjectRef key = UsableKey(key_handle, mech, encrypt ? CKA_ENCRYPT : CKA_DECRYPT, CKR_KEY_HANDLE_INVALID);
-  {
-    std::lock_guard lock(s.mu);
-    if (encrypt ? s.encrypt.has_value() : s.decrypt.has_value()) Fail(CKR_OPERATION_ACTIVE, "a multi-part operation is active on this session");
-  }
-  CheckSize(mech, in.size);
-  std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
-  Bytes out = op->Once(in);
-  if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
-  return out;
-}
-
-// ---------------------------------------------------------------- sign / verify
-
-void Token::SignInit(Session& s, bool sign, const MechParams& m, CK_OBJECT_HANDLE key_handle) {
-  const MechanismInfo& mech = MechanismFor(m.type, sign ? CKF_SIGN : CKF_VERIFY);
-  ObjectRef key = UsableKey(key_handle, mech, sign ? CKA_SIGN : CKA_VERIFY, CKR_KEY_HANDLE_INVALID);
-  std::lock_guard lock(s.mu);
-  auto& slot = sign ? s.sign : s.verify;
-  if (slot) Fail(CKR_OPERATION_ACTIVE, sign ? "a signature is already active" : "a verification is already active");
-  std::unique_ptr<SignOp> op = NewSigner(m, *key, sign);
-  slot = ActiveSign{std::move(key), &mech, std::move(op), false};
-}
-
-void Token::SignUpdate(Session& s, bool sign, ByteView in) {
-  std::lock_guard lock(s.mu);
-  auto& slot = sign ? s.sign : s.verify;
-  if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
-  try {
-    if (!slot->mech->multipart) Fail(CKR_FUNCTION_NOT_SUPPORTED, "this mechanism is single-part; use C_Sign / C_Verify");
-    CheckSize(*slot->mech, in.size);
-    slot->updated = true;
-    slot->op->Update(in);
-  } catch (...) {
-    slot.reset();
-    throw;
-  }
-}
-
-Bytes Token::SignFinal(Session& s) {
-  std::lock_guard lock(s.mu);
-  if (!s.sign) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active signature");
-  std::optional<ActiveSign> active = std::move(s.sign);
-  s.sign.reset();
-  return active->op->Sign();
-}
-
-void Token::VerifyFinal(Session& s, ByteView sig) {
-  std::lock_guard lock(s.mu);
-  if (!s.verify) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active verification");
-  std::optional<ActiveSign> active = std::move(s.verify);
-  s.verify.reset();
-  active->op->Verify(sig);
-}
-
-Bytes Token::SignSingle(Session& s, ByteView in) {
-  std::lock_guard lock(s.mu);
-  if (!s.sign) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active signature");
-  if (s.sign->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part signature is under way; finish it with C_SignFinal");
-  std::optional<ActiveSign> active = std::move(s.sign);
-  s.sign.reset();
-  CheckSize(*active->mech, in.size);
-  active->op->Update(in);
-  return active->op->Sign();
-}
-
-void Token::VerifySingle(Session& s, ByteView in, ByteView sig) {
-  std::lock_guard lock(s.mu);
-  if (!s.verify) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active verification");
-  if (s.verify->updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part verification is under way; finish it with C_VerifyFinal");
-  std::optional<ActiveSign> active = std::move(s.verify);
-  s.verify.reset();
-  CheckSize(*active->mech, in.size);
-  active->op->Update(in);
-  active->op->Verify(sig);
-}
-
-Bytes Token::SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_SIGN);
-  ObjectRef key = UsableKey(key_handle, mech, CKA_SIGN, CKR_KEY_HANDLE_INVALID);
-  {
-    std::lock_guard lock(s.mu);
-    if (s.sign) Fail(CKR_OPERATION_ACTIVE, "a multi-part signature is active on this session");
-  }
-  CheckSize(mech, in.size);
-  std::unique_ptr<SignOp> op = NewSigner(m, *key, true);
-  op->Update(in);
-  return op->Sign();
-}
-
-void Token::VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, ByteView sig) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_VERIFY);
-  ObjectRef key = UsableKey(key_handle, mech, CKA_VERIFY, CKR_KEY_HANDLE_INVALID);
-  {
-    std::lock_guard lock(s.mu);
-    if (s.verify) Fail(CKR_OPERATION_ACTIVE, "a multi-part verification is active on this session");
-  }
-  CheckSize(mech, in.size);
-  std::unique_ptr<SignOp> op = NewSigner(m, *key, false);
-  op->Update(in);
-  op->Verify(sig);
-}
-
-void Token::EndOperation(Session& s, OpKind kind) {
-  std::lock_guard lock(s.mu);
-  switch (kind) {
-    case OpKind::kEncrypt: s.encrypt.reset(); break;
-    case OpKind::kDecrypt: s.decrypt.reset(); break;
-    case OpKind::kSign: s.sign.reset(); break;
-    case OpKind::kVerify: s.verify.reset(); break;
-    case OpKind::kDigest: s.digest.reset(); break;
-  }
-}
-
-// ---------------------------------------------------------------- digest
-
-void Token::DigestInit(Session& s, const MechParams& m) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_DIGEST);
-  RequireKeyUser();
-  std::lock_guard lock(s.mu);
-  if (s.digest) Fail(CKR_OPERATION_ACTIVE, "a digest is already active");
-  s.digest = mech.digest(m);
-  s.digest_updated = false;
-}
-
-void Token::DigestUpdate(Session& s, ByteView in) {
-  std::lock_guard lock(s.mu);
-  if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
-  try {
-    s.digest_updated = true;
-    s.digest->Update(in);
-  } catch (...) {
-    s.digest.reset();  // a failed call ends the operation (PKCS#11 v3.0 §5.2)
-    throw;
-  }
-}
-
-void Token::DigestKey(Session& s, CK_OBJECT_HANDLE h) {
-  ObjectRef key;
-  try {
-    key = Lookup(h, CKR_KEY_HANDLE_INVALID);
-    if (key->cls != CKO_SECRET_KEY) Fail(CKR_KEY_INDIGESTIBLE, "only a secret key's value can be digested");
-  } catch (...) {
-    EndOperation(s, OpKind::kDigest);
-    throw;
-  }
-  DigestUpdate(s, key->secret.view());
-}
-
-Bytes Token::DigestFinal(Session& s) {
-  std::lock_guard lock(s.mu);
-  if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
-  std::unique_ptr<DigestOp> op = std::move(s.digest);
-  return op->Final();
-}
-
-Bytes Token::DigestSingle(Session& s, ByteView in) {
-  std::lock_guard lock(s.mu);
-  if (!s.digest) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active digest");
-  if (s.digest_updated) Fail(CKR_OPERATION_ACTIVE, "a multi-part digest is under way; finish it with C_DigestFinal");
-  std::unique_ptr<DigestOp> op = std::move(s.digest);
-  op->Update(in);
-  return op->Final();
-}
-
-Bytes Token::DigestOnce(Session& s, const MechParams& m, ByteView in) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_DIGEST);
-  RequireKeyUser();
-  {
-    std::lock_guard lock(s.mu);
-    if (s.digest) Fail(CKR_OPERATION_ACTIVE, "a multi-part digest is active on this session");
-  }
-  std::unique_ptr<DigestOp> op = mech.digest(m);
-  op->Update(in);
-  return op->Final();
 }
 
 }  // namespace hsm
