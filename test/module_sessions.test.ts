@@ -3,7 +3,7 @@
 // people's suites): public sessions make non-private keys, login state codes, and the read-only /
 // SO session exclusions.
 
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -122,6 +122,38 @@ describe('operation state (PKCS#11 v3.0 §5.2)', () => {
     p11.C_DigestUpdate(s, Buffer.from('a'));
     expect(code(() => p11.C_Digest(s, Buffer.from('b'), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
     expect(code(() => p11.C_DigestFinal(s, Buffer.alloc(32)))).toBe('CKR_OK');
+    p11.C_Logout(s);
+    p11.C_CloseSession(s);
+  });
+});
+
+describe('Triple DES (pkcs11 and CloudHSM non-FIPS profiles)', () => {
+  it('DES3 keys are generated with odd parity, and ECB / CBC / CBC_PAD match node:crypto', () => {
+    const s = p11.C_OpenSession(slot, RW);
+    p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
+    const gen = p11.C_GenerateKey(s, { mechanism: 0x131 }, attrs([[pkcs11js.CKA_SENSITIVE, false], [pkcs11js.CKA_EXTRACTABLE, true], [pkcs11js.CKA_ENCRYPT, true]]));
+    const [v] = p11.C_GetAttributeValue(s, gen, [{ type: pkcs11js.CKA_VALUE }]);
+    const value = Buffer.from(v!.value as Buffer);
+    expect(value.length).toBe(24);
+    for (const b of value) expect(b.toString(2).split('1').length - 1).toSatisfy((n: number) => n % 2 === 1);
+    const key = Buffer.from('0123456789abcdeffedcba987654321089abcdef01234567', 'hex');
+    const h = p11.C_CreateObject(s, attrs([[pkcs11js.CKA_CLASS, pkcs11js.CKO_SECRET_KEY], [pkcs11js.CKA_KEY_TYPE, pkcs11js.CKK_DES3], [pkcs11js.CKA_VALUE, key],
+      [pkcs11js.CKA_ENCRYPT, true], [pkcs11js.CKA_DECRYPT, true]]));
+    const iv = Buffer.from('0001020304050607', 'hex');
+    const data = Buffer.from('sixteen bytes!!!eight by');
+    const cases: Array<[number, Buffer | undefined, string, boolean]> = [
+      [0x132, undefined, 'des-ede3-ecb', false], [0x133, iv, 'des-ede3-cbc', false], [0x136, iv, 'des-ede3-cbc', true],
+    ];
+    for (const [mech, param, name, pad] of cases) {
+      const c = createCipheriv(name, key, param ?? null);
+      c.setAutoPadding(pad);
+      const want = Buffer.concat([c.update(data), c.final()]);
+      p11.C_EncryptInit(s, { mechanism: mech, parameter: param }, h);
+      const got = Buffer.from(p11.C_Encrypt(s, data, Buffer.alloc(64)));
+      expect(got.toString('hex'), name).toBe(want.toString('hex'));
+      p11.C_DecryptInit(s, { mechanism: mech, parameter: param }, h);
+      expect(Buffer.from(p11.C_Decrypt(s, got, Buffer.alloc(64))).equals(data)).toBe(true);
+    }
     p11.C_Logout(s);
     p11.C_CloseSession(s);
   });

@@ -29,12 +29,14 @@ describe('mechanism lists', () => {
       expect(extra).toEqual([]);
       expect(list).not.toContain('CKM_HKDF_DERIVE');
       expect(list).toContain('CKM_RSA_X9_31_KEY_PAIR_GEN');
+      // Triple DES on hsm2m.medium in non-FIPS mode only (refused in FIPS mode, as CloudHSM does).
+      expect(list.includes('CKM_DES3_CBC')).toBe(profile === 'cloudhsm');
     });
   }
 
   it('pkcs11: the standard mechanisms CloudHSM lacks as well', () => {
     const list = SealHsm.memory({ profile: 'pkcs11' }).mechanisms();
-    for (const m of ['CKM_HKDF_DERIVE', 'CKM_SHA256_HMAC_GENERAL', 'CKM_AES_CMAC_GENERAL', 'CKM_SP800_108_COUNTER_KDF', 'CKM_AES_KEY_WRAP_PAD']) {
+    for (const m of ['CKM_DES3_KEY_GEN', 'CKM_DES3_ECB', 'CKM_DES3_CBC', 'CKM_DES3_CBC_PAD', 'CKM_HKDF_DERIVE', 'CKM_SHA256_HMAC_GENERAL', 'CKM_AES_CMAC_GENERAL', 'CKM_SP800_108_COUNTER_KDF', 'CKM_AES_KEY_WRAP_PAD']) {
       expect(list).toContain(m);
     }
   });

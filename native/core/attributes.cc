@@ -16,7 +16,7 @@ constexpr unsigned kKeys = C(CKO_PUBLIC_KEY) | C(CKO_PRIVATE_KEY) | C(CKO_SECRET
 constexpr unsigned kAsym = C(CKO_PUBLIC_KEY) | C(CKO_PRIVATE_KEY);
 constexpr unsigned kStorage = kKeys | C(CKO_DATA) | C(CKO_CERTIFICATE);
 
-enum : unsigned { kRsa = 1u << 0, kEc = 1u << 1, kEdwards = 1u << 2, kAes = 1u << 3, kGeneric = 1u << 4 };
+enum : unsigned { kRsa = 1u << 0, kEc = 1u << 1, kEdwards = 1u << 2, kAes = 1u << 3, kGeneric = 1u << 4, kDes3 = 1u << 5 };
 
 const AttrRule kRules[] = {
     {CKA_CLASS, "CKA_CLASS", AttrKind::kUlong, kStorage, 0, kSetAnywhere},
@@ -95,6 +95,7 @@ unsigned KeyTypeBit(CK_KEY_TYPE kt) {
     case CKK_EC_EDWARDS: return kEdwards;
     case CKK_AES: return kAes;
     case CKK_GENERIC_SECRET: return kGeneric;
+    case CKK_DES3: return kDes3;
     default: return 0;
   }
 }

@@ -161,6 +161,7 @@ Bytes EcPublicPointFor(const Curve& c, const BIGNUM* priv) {
 void CheckSecretLength(CK_KEY_TYPE kt, std::size_t n, CK_RV rv) {
   if (kt == CKK_AES && n != 16 && n != 24 && n != 32) Fail(rv, "an AES key is 16, 24 or 32 bytes");
   if (kt == CKK_GENERIC_SECRET && (n < 1 || n > 800)) Fail(rv, "a generic secret is 1..800 bytes");
+  if (kt == CKK_DES3 && n != 24) Fail(rv, "a DES3 key is 24 bytes");
 }
 
 void MaterialFromTemplate(Object& obj, Attributes& tmpl) {
@@ -267,15 +268,17 @@ void SetPublicAttributes(Object& obj) {
 
 void SetSecretAttributes(Object& obj) {
   obj.attrs.SetUlong(CKA_VALUE_LEN, static_cast<CK_ULONG>(obj.secret.size()));
-  // CKA_CHECK_VALUE (v3.0 §4.10): AES — first 3 bytes of ECB(0^16); others — first 3 of SHA-1(value).
+  // CKA_CHECK_VALUE (v3.0 §4.10): AES and DES3 — first 3 bytes of ECB(one zero block); others —
+  // first 3 of SHA-1(value).
   unsigned char out[EVP_MAX_MD_SIZE];
-  if (obj.key_type == CKK_AES) {
+  if (obj.key_type == CKK_AES || obj.key_type == CKK_DES3) {
     ossl::CipherCtx ctx(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
-    const char* name = obj.secret.size() == 16 ? "AES-128-ECB" : obj.secret.size() == 24 ? "AES-192-ECB" : "AES-256-ECB";
+    const char* name = obj.key_type == CKK_DES3 ? "DES-EDE3-ECB" : obj.secret.size() == 16 ? "AES-128-ECB" : obj.secret.size() == 24 ? "AES-192-ECB" : "AES-256-ECB";
+    int block = obj.key_type == CKK_DES3 ? 8 : 16;
     unsigned char zero[16] = {0};
     int len = 0;
     if (EVP_EncryptInit_ex2(ctx.get(), ossl::Cipher(name), obj.secret.data(), nullptr, nullptr) != 1 ||
-        EVP_EncryptUpdate(ctx.get(), out, &len, zero, 16) != 1) {
+        EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 || EVP_EncryptUpdate(ctx.get(), out, &len, zero, block) != 1) {
       ossl::Raise(CKR_GENERAL_ERROR, "check value");
     }
   } else {

@@ -10,17 +10,17 @@ namespace {
 const std::vector<SizeLimit> kCloudHsmLimits = {
     {CKM_SHA_1_HMAC, 16288}, {CKM_SHA224_HMAC, 16256}, {CKM_SHA256_HMAC, 16288}, {CKM_SHA384_HMAC, 16224},
     {CKM_SHA512_HMAC, 16224}, {CKM_AES_CBC, 16272}, {CKM_AES_GCM, 16224}, {CKM_VENDOR_DEFINED | CKM_AES_GCM, 16224},
-    {CKM_EDDSA, 16000},
+    {CKM_EDDSA, 16000}, {CKM_DES3_CBC, 16280},
 };
 
-Profile CloudHsm(const char* name, const char* description, bool ed25519, std::size_t keys, std::size_t asym, std::size_t users) {
+Profile CloudHsm(const char* name, const char* description, bool non_fips, std::size_t keys, std::size_t asym, std::size_t users) {
   return Profile{
       name, description,
       /*ownership=*/true, "admin", nullptr, 8, 32, 5,
       /*private_must_be_true=*/true, /*default_extractable=*/true, /*default_capabilities=*/false,
       /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/true, /*set_attribute_value=*/false,
       /*token_admin_functions=*/false, /*secret_value_readable=*/true,
-      kFamilyCloudHsm | (ed25519 ? kFamilyEd25519 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
+      kFamilyCloudHsm | (non_fips ? kFamilyEd25519 | kFamilyDes3 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
       kCloudHsmLimits, keys, asym, users, 1024, /*login_hides_lock=*/true, /*standard_session_rules=*/false,
       /*min_rsa_keygen_bits=*/2048, /*find_count_query=*/true};
 }
@@ -44,7 +44,7 @@ const std::vector<Profile>& AllProfiles() {
               /*private_must_be_true=*/false, /*default_extractable=*/false, /*default_capabilities=*/true,
               /*secret_sign_verify=*/true, /*generic_secret_no_cipher=*/false, /*set_attribute_value=*/true,
               /*token_admin_functions=*/true, /*secret_value_readable=*/true,
-              kFamilyStandardAesWrap | kFamilyEd25519 | kFamilyBeyondCloudHsm, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
+              kFamilyStandardAesWrap | kFamilyEd25519 | kFamilyDes3 | kFamilyBeyondCloudHsm, /*hsm_generated_gcm_iv=*/false, /*gcm_multipart=*/true,
               {}, 1000000, 1000000, 2, 100000, /*login_hides_lock=*/false, /*standard_session_rules=*/true,
               /*min_rsa_keygen_bits=*/1024},
   };

@@ -21,6 +21,7 @@ enum MechFamily : unsigned {
   kFamilyStandardAesWrap = 1u << 0,  // CKM_AES_KEY_WRAP, _PAD, _KWP (not in CloudHSM SDK 5)
   kFamilyCloudHsm = 1u << 1,     // CKM_CLOUDHSM_* vendor mechanisms
   kFamilyEd25519 = 1u << 2,      // Ed25519 (hsm2m.medium, non-FIPS only)
+  kFamilyDes3 = 1u << 4,         // Triple DES (not in FIPS mode)
   kFamilyBeyondCloudHsm = 1u << 3,  // standard mechanisms CloudHSM lacks: HKDF, the *_GENERAL MACs,
                                     // CKM_SP800_108_COUNTER_KDF by its PKCS#11 3.0 number
 };

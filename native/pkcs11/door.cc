@@ -217,6 +217,10 @@ MechParams ToMechanism(const CK_MECHANISM* mech) {
       if (mech->pParameter == nullptr || mech->ulParameterLen != 16) Fail(CKR_MECHANISM_PARAM_INVALID, "the IV must be 16 bytes");
       m.iv = Bytes(static_cast<const CK_BYTE*>(mech->pParameter), static_cast<const CK_BYTE*>(mech->pParameter) + 16);
       break;
+    case ParamKind::kIv8:
+      if (mech->pParameter == nullptr || mech->ulParameterLen != 8) Fail(CKR_MECHANISM_PARAM_INVALID, "the IV must be 8 bytes");
+      m.iv = Bytes(static_cast<const CK_BYTE*>(mech->pParameter), static_cast<const CK_BYTE*>(mech->pParameter) + 8);
+      break;
     case ParamKind::kGcm: {
       if (mech->pParameter == nullptr && mech->mechanism == CKM_CLOUDHSM_AES_GCM) break;
       const auto& g = Param<CK_GCM_PARAMS>(mech);

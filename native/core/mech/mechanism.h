@@ -14,7 +14,7 @@
 namespace hsm {
 
 // How a mechanism's parameter is shaped; the C door parses CK_MECHANISM.pParameter by this.
-enum class ParamKind { kNone, kIv16, kGcm, kCtr, kOaep, kPss, kEcdh, kMacLength, kRsaAesWrap, kHkdf, kKbkdf };
+enum class ParamKind { kNone, kIv16, kIv8, kGcm, kCtr, kOaep, kPss, kEcdh, kMacLength, kRsaAesWrap, kHkdf, kKbkdf };
 
 // Parsed mechanism parameters: a flat bag; each mechanism checks the fields it needs.
 struct MechParams {
@@ -123,6 +123,7 @@ const std::vector<MechanismInfo>& AllMechanisms();
 
 // Each mechanism file adds its entries; registry.cc calls these in one place.
 void RegisterAesBlock(std::vector<MechanismInfo>& r);
+void RegisterDes3(std::vector<MechanismInfo>& r);
 void RegisterAesGcm(std::vector<MechanismInfo>& r);
 void RegisterAesMac(std::vector<MechanismInfo>& r);
 void RegisterAesKeyWrap(std::vector<MechanismInfo>& r);

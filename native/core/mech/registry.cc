@@ -13,6 +13,7 @@ const std::vector<MechanismInfo>& AllMechanisms() {
     std::vector<MechanismInfo> r;
     RegisterKeyGen(r);
     RegisterAesBlock(r);
+    RegisterDes3(r);
     RegisterAesGcm(r);
     RegisterAesMac(r);
     RegisterAesKeyWrap(r);
