@@ -66,6 +66,7 @@
       "sources": [
         "native/pkcs11/door.cc",
         "native/pkcs11/config.cc",
+        "native/pkcs11/kbkdf_params.cc",
         "native/pkcs11/general.cc",
         "native/pkcs11/objects.cc",
         "native/pkcs11/crypto.cc",

@@ -52,7 +52,7 @@ it('what AWS\'s CloudHSM samples do: X9.31 RSA keys, GCM wrap with the IV writte
   await hsm.users.create('cu1', 'cu1-password');
   hsm.close();
   const exe = join(base, 'cloudhsm_samples_test');
-  execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', `-I${root}native/include`, `${root}test/c/cloudhsm_samples_test.c`, '-o', exe, '-ldl']);
+  execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', `-I${root}native/include`, `${root}test/c/cloudhsm_samples_test.c`, '-o', exe, '-ldl', '-lcrypto']);
   let out: string;
   try {
     out = execFileSync(exe, [MODULE], { encoding: 'utf8', env: { ...process.env, SEALHSM_PKCS11_CONF: conf } });

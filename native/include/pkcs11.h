@@ -403,6 +403,61 @@ typedef struct CK_HKDF_PARAMS {
   CK_ULONG ulInfoLen;
 } CK_HKDF_PARAMS;
 
+/* SP 800-108 (v3.0 §2.42): data parameters, in the order the PRF input takes them. */
+typedef CK_ULONG CK_PRF_DATA_TYPE;
+#define CK_SP800_108_ITERATION_VARIABLE 0x00000001UL
+#define CK_SP800_108_OPTIONAL_COUNTER 0x00000002UL
+#define CK_SP800_108_DKM_LENGTH 0x00000003UL
+#define CK_SP800_108_BYTE_ARRAY 0x00000004UL
+#define CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS 0x00000001UL
+#define CK_SP800_108_DKM_LENGTH_SUM_OF_SEGMENTS 0x00000002UL
+typedef struct CK_PRF_DATA_PARAM {
+  CK_PRF_DATA_TYPE type;
+  CK_VOID_PTR pValue;
+  CK_ULONG ulValueLen;
+} CK_PRF_DATA_PARAM;
+typedef struct CK_SP800_108_COUNTER_FORMAT {
+  CK_BBOOL bLittleEndian;
+  CK_ULONG ulWidthInBits;
+} CK_SP800_108_COUNTER_FORMAT;
+typedef struct CK_SP800_108_DKM_LENGTH_FORMAT {
+  CK_ULONG dkmLengthMethod;
+  CK_BBOOL bLittleEndian;
+  CK_ULONG ulWidthInBits;
+} CK_SP800_108_DKM_LENGTH_FORMAT;
+typedef struct CK_DERIVED_KEY {
+  struct CK_ATTRIBUTE* pTemplate;
+  CK_ULONG ulAttributeCount;
+  CK_OBJECT_HANDLE* phKey;
+} CK_DERIVED_KEY;
+typedef struct CK_SP800_108_KDF_PARAMS {
+  CK_MECHANISM_TYPE prfType;
+  CK_ULONG ulNumberOfDataParams;
+  CK_PRF_DATA_PARAM* pDataParams;
+  CK_ULONG ulAdditionalDerivedKeys;
+  CK_DERIVED_KEY* pAdditionalDerivedKeys;
+} CK_SP800_108_KDF_PARAMS;
+
+/* CloudHSM's vendor form of CKM_CLOUDHSM_SP800_108_COUNTER_KDF (its samples' header): three fields,
+ * typed data parameters 4..8, and formats without an endianness flag. */
+#define CK_CLOUDHSM_PRF_COUNTER_FORMAT 0x00000004UL
+#define CK_CLOUDHSM_PRF_LABEL 0x00000005UL
+#define CK_CLOUDHSM_PRF_CONTEXT 0x00000006UL
+#define CK_CLOUDHSM_PRF_DKM_FORMAT 0x00000007UL
+#define CK_CLOUDHSM_PRF_BYTE_ARRAY 0x00000008UL
+typedef struct CK_CLOUDHSM_SP800_108_KDF_PARAMS {
+  CK_MECHANISM_TYPE prftype;
+  CK_ULONG ulNumberOfDataParams;
+  CK_PRF_DATA_PARAM* pDataParams;
+} CK_CLOUDHSM_SP800_108_KDF_PARAMS;
+typedef struct CK_CLOUDHSM_SP800_108_COUNTER_FORMAT {
+  CK_ULONG ulWidthInBits;
+} CK_CLOUDHSM_SP800_108_COUNTER_FORMAT;
+typedef struct CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT {
+  CK_ULONG dkmLengthMethod;
+  CK_ULONG ulWidthInBits;
+} CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT;
+
 /* ---- general types (v3.0 §3) ---- */
 typedef struct CK_VERSION {
   CK_BYTE major;

@@ -274,7 +274,8 @@ MechParams ToMechanism(const CK_MECHANISM* mech) {
       break;
     }
     case ParamKind::kKbkdf:
-      Fail(CKR_MECHANISM_INVALID, "SP 800-108 is offered through the Node client only; its CK_SP800_108 parameters are not read here");
+      ReadKbkdfParams(mech, m);
+      break;
   }
   return m;
 }

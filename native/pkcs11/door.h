@@ -55,6 +55,8 @@ Template ToTemplate(const CK_ATTRIBUTE* t, CK_ULONG n, bool nested = false);
 // A GCM IV the token generated (CloudHSM profiles) written into the caller's CK_GCM_PARAMS.pIv.
 void WriteBackIv(CK_MECHANISM* m, const Bytes& iv);
 MechParams ToMechanism(const CK_MECHANISM* m);
+// CK_SP800_108_KDF_PARAMS (standard) or CloudHSM's vendor form (kbkdf_params.cc).
+void ReadKbkdfParams(const CK_MECHANISM* mech, MechParams& m);
 ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0
 void Need(const void* p);                    // CKR_ARGUMENTS_BAD for NULL
 

@@ -205,7 +205,7 @@ SEALHSM_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE* pL
     std::vector<CK_MECHANISM_TYPE> list;
     for (const MechanismInfo& m : AllMechanisms()) {
       bool offered = m.family == 0 || (m.family & t->profile().families) != 0;
-      if (offered && m.params != ParamKind::kKbkdf) list.push_back(m.type);  // SP 800-108: Node client only
+      if (offered) list.push_back(m.type);
     }
     return EmitList(list, pList, pulCount);
   });
@@ -216,7 +216,7 @@ SEALHSM_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE typ
     Need(pInfo);
     auto t = TokenOf(slotID);
     const MechanismInfo* m = FindMechanism(type);
-    if (m == nullptr || m->params == ParamKind::kKbkdf || (m->family != 0 && (m->family & t->profile().families) == 0)) return CKR_MECHANISM_INVALID;
+    if (m == nullptr || (m->family != 0 && (m->family & t->profile().families) == 0)) return CKR_MECHANISM_INVALID;
     pInfo->ulMinKeySize = m->gen_key_type == CKK_RSA ? std::min(m->min_key, t->profile().min_rsa_keygen_bits) : m->min_key;
     pInfo->ulMaxKeySize = m->max_key;
     pInfo->flags = m->flags;

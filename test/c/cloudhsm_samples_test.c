@@ -2,10 +2,12 @@
  * sealhsm-pkcs11.so on a cloudhsm-profile slot: RSA keys made with CKM_RSA_X9_31_KEY_PAIR_GEN and used
  * for SHA256-RSA-PKCS; AES-GCM key wrapping with the HSM-generated IV written back into pIv and an
  * unwrap that round-trips; a private key wrapped and unwrapped with CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD;
- * C_FindObjects(h, NULL, n, &count) answering the count.
+ * C_FindObjects(h, NULL, n, &count) answering the count; the SP 800-108 counter KDF with CloudHSM's
+ * vendor parameter structures, checked against HMAC-SHA256 from libcrypto.
  * Usage: cloudhsm_samples_test <module.so> with SEALHSM_PKCS11_CONF naming one cloudhsm slot where
  * crypto user cu1 (password cu1-password) exists. Prints "ok - ..." lines and "N passed, M failed". */
 #include <dlfcn.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +105,42 @@ static void zero_pad_private(CK_SESSION_HANDLE s) {
         "... and the unwrapped key signs for the original public key");
 }
 
+static void sp800_108(CK_SESSION_HANDLE s) {
+  CK_BYTE secret[32];
+  for (int i = 0; i < 32; i++) secret[i] = (CK_BYTE)(i + 1);
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE gen = CKK_GENERIC_SECRET;
+  CK_ATTRIBUTE bt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &gen, sizeof gen}, {CKA_VALUE, secret, sizeof secret}, {CKA_DERIVE, &yes, 1}};
+  CK_OBJECT_HANDLE base = 0;
+  CHECK(f->C_CreateObject(s, bt, 4, &base) == CKR_OK, "a generic secret to derive from");
+  CK_BYTE label[] = "sample label", context[] = "sample context";
+  CK_CLOUDHSM_SP800_108_COUNTER_FORMAT counter = {32};
+  CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT dkm = {CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, 32};
+  CK_PRF_DATA_PARAM data[] = {{CK_CLOUDHSM_PRF_COUNTER_FORMAT, &counter, sizeof counter}, {CK_CLOUDHSM_PRF_DKM_FORMAT, &dkm, sizeof dkm},
+                              {CK_CLOUDHSM_PRF_LABEL, label, sizeof label - 1}, {CK_CLOUDHSM_PRF_CONTEXT, context, sizeof context - 1}};
+  CK_CLOUDHSM_SP800_108_KDF_PARAMS params = {CKM_SHA256_HMAC, 4, data};
+  CK_MECHANISM m = {CKM_CLOUDHSM_SP800_108_COUNTER_KDF, &params, sizeof params};
+  CK_ULONG len = 32;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE dt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &gen, sizeof gen}, {CKA_VALUE_LEN, &len, sizeof len}, {CKA_SENSITIVE, &no, 1}};
+  CK_OBJECT_HANDLE derived = 0;
+  CHECK(f->C_DeriveKey(s, &m, base, dt, 4, &derived) == CKR_OK, "CKM_CLOUDHSM_SP800_108_COUNTER_KDF with CloudHSM's parameter structures");
+  CK_BYTE got[32];
+  CK_ATTRIBUTE v = {CKA_VALUE, got, sizeof got};
+  CK_BYTE input[4 + sizeof label - 1 + 1 + sizeof context - 1 + 4], want[32];
+  size_t at = 0, wl = 0;
+  input[at++] = 0, input[at++] = 0, input[at++] = 0, input[at++] = 1;
+  memcpy(input + at, label, sizeof label - 1), at += sizeof label - 1;
+  input[at++] = 0;
+  memcpy(input + at, context, sizeof context - 1), at += sizeof context - 1;
+  input[at++] = 0, input[at++] = 0, input[at++] = 1, input[at++] = 0;  /* L = 256 bits */
+  EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, sizeof secret, input, at, want, sizeof want, &wl);
+  CHECK(f->C_GetAttributeValue(s, derived, &v, 1) == CKR_OK && memcmp(got, want, 32) == 0,
+        "... gives PRF(K, [1]_32 || label || 0x00 || context || [L]_32), as NIST SP 800-108 says");
+  CK_MECHANISM_INFO info;
+  CHECK(f->C_GetMechanismInfo(1, CKM_CLOUDHSM_SP800_108_COUNTER_KDF, &info) == CKR_OK && (info.flags & CKF_DERIVE), "... and is in the mechanism list");
+}
+
 static void find_count(CK_SESSION_HANDLE s) {
   CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
   CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
@@ -132,6 +170,7 @@ int main(int argc, char** argv) {
   rsa_x931(s);
   gcm_wrap(s);
   zero_pad_private(s);
+  sp800_108(s);
   find_count(s);
   f->C_Finalize(NULL);
   printf("%d passed, %d failed\n", passed, failed);

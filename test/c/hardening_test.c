@@ -130,6 +130,41 @@ static void nesting(CK_SESSION_HANDLE s) {
   CHECK(f->C_GenerateKey(s, &gen, one, 2, &k) == CKR_OK, "one level of nesting is fine");
 }
 
+/* CKM_SP800_108_COUNTER_KDF with the standard CK_SP800_108_KDF_PARAMS: [i]_32 || fixed || [L]_32. */
+static void sp800_108_standard(CK_SESSION_HANDLE s) {
+  CK_BYTE secret[32];
+  for (int i = 0; i < 32; i++) secret[i] = (CK_BYTE)(0x40 + i);
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE gen = CKK_GENERIC_SECRET;
+  CK_ATTRIBUTE bt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &gen, sizeof gen}, {CKA_VALUE, secret, sizeof secret}, {CKA_DERIVE, &yes, 1}};
+  CK_OBJECT_HANDLE base = 0;
+  f->C_CreateObject(s, bt, 4, &base);
+  CK_BYTE fixed[] = "fixed input data";
+  CK_SP800_108_COUNTER_FORMAT counter = {CK_FALSE, 32};
+  CK_SP800_108_DKM_LENGTH_FORMAT dkm = {CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, CK_FALSE, 32};
+  CK_PRF_DATA_PARAM data[] = {{CK_SP800_108_ITERATION_VARIABLE, &counter, sizeof counter}, {CK_SP800_108_BYTE_ARRAY, fixed, sizeof fixed - 1},
+                              {CK_SP800_108_DKM_LENGTH, &dkm, sizeof dkm}};
+  CK_SP800_108_KDF_PARAMS params = {CKM_SHA256_HMAC, 3, data, 0, NULL};
+  CK_MECHANISM m = {CKM_SP800_108_COUNTER_KDF, &params, sizeof params};
+  CK_ULONG len = 32;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE dt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &gen, sizeof gen}, {CKA_VALUE_LEN, &len, sizeof len},
+                       {CKA_SENSITIVE, &no, 1}, {CKA_EXTRACTABLE, &yes, 1}};
+  CK_OBJECT_HANDLE derived = 0;
+  CHECK(f->C_DeriveKey(s, &m, base, dt, 5, &derived) == CKR_OK, "CKM_SP800_108_COUNTER_KDF with CK_SP800_108_KDF_PARAMS");
+  CK_BYTE got[32], input[4 + sizeof fixed - 1 + 4], want[32];
+  CK_ATTRIBUTE v = {CKA_VALUE, got, sizeof got};
+  size_t at = 0, wl = 0;
+  input[at++] = 0, input[at++] = 0, input[at++] = 0, input[at++] = 1;
+  memcpy(input + at, fixed, sizeof fixed - 1), at += sizeof fixed - 1;
+  input[at++] = 0, input[at++] = 0, input[at++] = 1, input[at++] = 0;
+  EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, sizeof secret, input, at, want, sizeof want, &wl);
+  CHECK(f->C_GetAttributeValue(s, derived, &v, 1) == CKR_OK && memcmp(got, want, 32) == 0, "... gives PRF(K, [1]_32 || fixed input || [L]_32)");
+  CK_SP800_108_COUNTER_FORMAT little = {CK_TRUE, 32};
+  data[0].pValue = &little;
+  CHECK(f->C_DeriveKey(s, &m, base, dt, 5, &derived) == CKR_MECHANISM_PARAM_INVALID, "... and a layout OpenSSL's KBKDF cannot compute is refused");
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   void* lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -151,6 +186,7 @@ int main(int argc, char** argv) {
   f->C_Logout(s);
   CHECK(f->C_Login(s, CKU_USER, (CK_UTF8CHAR*)"user-pin-0", 10) == CKR_OK, "user login");
   nesting(s);
+  sp800_108_standard(s);
   pss_salt(s);
   gcm_large_aad(s);
   f->C_Finalize(NULL);

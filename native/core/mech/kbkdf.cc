@@ -37,7 +37,7 @@ SecureBytes Kbkdf(const Object& base, const MechParams& p, std::size_t len) {
   if (p.counter_bits.value_or(32) != 32) Fail(CKR_MECHANISM_PARAM_INVALID, "counterBits must be 32 (OpenSSL 3.0 counts in 32 bits)");
   CK_ULONG dkm = p.dkm_bits.value_or(32);
   if (dkm != 0 && dkm != 32) Fail(CKR_MECHANISM_PARAM_INVALID, "dkmBits must be 32 (encode L) or 0 (omit it)");
-  int use_l = dkm == 32 ? 1 : 0, sep = 1;
+  int use_l = dkm == 32 ? 1 : 0, sep = p.kbkdf_separator.value_or(true) ? 1 : 0;
   std::string mode = "counter";
   Bytes label = p.source_data.value_or(Bytes{}), context = p.context.value_or(Bytes{});
   std::vector<OSSL_PARAM> params = {
