@@ -45,4 +45,4 @@ export type {
 } from './client/mechanisms.js';
 
 // The PKCS#11 module built with this package.
-export { pkcs11Config, pkcs11ModulePath, type Pkcs11SlotOptions } from './pkcs11/module.js';
+export { pkcs11Config, pkcs11ModulePath, pkcs11Provisioning, type Pkcs11SlotOptions, type ProvisionedUser } from './pkcs11/module.js';

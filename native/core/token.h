@@ -65,6 +65,9 @@ class Token {
   void DeleteUser(const std::string& user);
   void ChangePassword(const std::string& user, ByteView password);
   std::vector<UserView> ListUsers() const;
+  // A memory token's users from a provisioning file (salted verifiers, no passwords): the module's
+  // `users=` slot option. The admin among them activates the token. CKR_ARGUMENTS_BAD on a bad list.
+  void Provision(std::vector<User> users);
   // Failed logins of a user and the lockout rule (C_GetTokenInfo's CKF_*_PIN_COUNT_LOW, _FINAL_TRY, _LOCKED).
   struct PinState {
     int failures = 0;

@@ -255,6 +255,27 @@ void Token::ChangePassword(const std::string& raw, ByteView password) {
   ClearAttempts(name);
 }
 
+void Token::Provision(std::vector<User> users) {
+  std::lock_guard lock(auth_mu_);
+  if (store_) Fail(CKR_ARGUMENTS_BAD, "a token directory is provisioned with its own users (sealhsm or SealHsm), not a users file");
+  bool admin = false;
+  for (User& u : users) {
+    u.name = users_.NormalizeName(u.name);
+    if (u.role == Role::kUnactivatedAdmin) Fail(CKR_ARGUMENTS_BAD, "a provisioned user is an admin or a crypto user");
+    if (profile_.only_crypto_user != nullptr && u.name != profile_.admin_name && u.name != profile_.only_crypto_user) {
+      Fail(CKR_ARGUMENTS_BAD, std::string("this profile has two users, '") + profile_.admin_name + "' and '" + profile_.only_crypto_user + "'");
+    }
+    if (u.verifier.hash.size() != 32 || u.verifier.salt.size() < 16 || u.verifier.n < 2 || (u.verifier.n & (u.verifier.n - 1)) != 0 ||
+        u.verifier.n > (1u << 22) || u.verifier.r == 0 || u.verifier.r > 32 || u.verifier.p == 0 || u.verifier.p > 16) {
+      Fail(CKR_ARGUMENTS_BAD, "user '" + u.name + "': the verifier is scrypt's first 32 bytes, with a salt of 16 bytes or more");
+    }
+    admin = admin || (u.name == profile_.admin_name && u.role == Role::kAdmin);
+  }
+  if (users.size() > profile_.max_users) Fail(CKR_DEVICE_MEMORY, "more users than the profile's quota");
+  if (!admin) Fail(CKR_ARGUMENTS_BAD, std::string("the users file must name the admin, '") + profile_.admin_name + "'");
+  users_.Replace(std::move(users));
+}
+
 std::vector<UserView> Token::ListUsers() const {
   Refresh();
   std::lock_guard lock(auth_mu_);

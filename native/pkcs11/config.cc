@@ -26,6 +26,48 @@ namespace {
   Fail(CKR_GENERAL_ERROR, where + ": " + what);
 }
 
+Bytes FromHex(const std::string& where, const std::string& hex) {
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) Bad(where, "expected hex, got '" + hex + "'");
+  Bytes out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// A provisioning file (pkcs11Provisioning() writes one): per line
+//   <name> <admin|crypto-user> scrypt <N> <r> <p> <salt hex> <verifier hex>
+// where the verifier is the first 32 bytes of scrypt(password, salt, N, r, p, 64). No passwords.
+std::vector<User> ReadUsersFile(const std::string& where, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Bad(where, "cannot read users file " + path);
+  std::vector<User> users;
+  std::string line;
+  for (int n = 1; std::getline(in, line); n++) {
+    std::string at = path + ":" + std::to_string(n);
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string name, role, kdf, salt, verifier;
+    uint64_t cost = 0;
+    uint32_t r = 0, p = 0;
+    if (!(words >> name)) continue;
+    if (!(words >> role >> kdf >> cost >> r >> p >> salt >> verifier) || kdf != "scrypt") {
+      Bad(at, "expected: <name> <admin|crypto-user> scrypt <N> <r> <p> <salt hex> <verifier hex>");
+    }
+    User u;
+    u.name = name;
+    if (role == "admin") {
+      u.role = Role::kAdmin;
+    } else if (role == "crypto-user") {
+      u.role = Role::kCryptoUser;
+    } else {
+      Bad(at, "the role is 'admin' or 'crypto-user'");
+    }
+    u.verifier = {FromHex(at, salt), cost, r, p, FromHex(at, verifier)};
+    users.push_back(std::move(u));
+  }
+  if (users.empty()) Bad(where, path + " names no users");
+  return users;
+}
+
 SecureBytes ReadKeyFile(const std::string& where, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) Bad(where, "cannot read unseal key file " + path);
@@ -84,6 +126,8 @@ std::vector<SlotConfig> LoadConfig() {
         c.create = v == "true";
       } else if (k == "unseal") {
         c.unseal = ReadKeyFile(where, v);
+      } else if (k == "users") {
+        c.users = ReadUsersFile(where, v);
       } else if (k == "id") {
         if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) == 0) Bad(where, "id is a slot number from 1");
         c.id = std::stoul(v);
@@ -94,7 +138,7 @@ std::vector<SlotConfig> LoadConfig() {
         if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) Bad(where, "lockout is a number of failed logins (0 never locks)");
         c.max_failed_logins = std::stoi(v);
       } else {
-        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout, id)");
+        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout, id, users)");
       }
     }
     if (c.id == 0) c.id = slots.size() + 1;
@@ -108,7 +152,12 @@ std::vector<SlotConfig> LoadConfig() {
 }
 
 std::shared_ptr<Token> MakeToken(SlotConfig& c) {
-  if (c.dir == "memory") return std::make_shared<Token>(ProfileByName(c.profile), c.label, c.max_failed_logins);
+  if (c.dir == "memory") {
+    auto token = std::make_shared<Token>(ProfileByName(c.profile), c.label, c.max_failed_logins);
+    if (!c.users.empty()) token->Provision(std::move(c.users));
+    return token;
+  }
+  if (!c.users.empty()) Fail(CKR_ARGUMENTS_BAD, c.dir + ": users= is for memory slots; a token directory keeps its own users");
   auto store = TokenStore::Open(c.dir, {c.create, c.profile, c.label, c.full_sync, c.max_failed_logins});
   std::optional<SecureBytes> key;
   if (c.unseal) key = c.unseal->CloneSecret();

@@ -19,6 +19,7 @@ struct SlotConfig {
   bool full_sync = true;        // sync=full|normal (SQLite synchronous)
   int max_failed_logins = -1;   // lockout=N (0 never locks); -1 = the profile's
   std::optional<SecureBytes> unseal;
+  std::vector<User> users;  // users=<file>: a memory slot's provisioned users
 };
 
 std::vector<SlotConfig> LoadConfig();  // CKR_GENERAL_ERROR (logged) when the file is wrong
