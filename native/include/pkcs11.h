@@ -358,6 +358,14 @@ typedef struct CK_GCM_PARAMS {
   CK_ULONG ulAADLen;
   CK_ULONG ulTagBits;
 } CK_GCM_PARAMS;
+/* CK_GCM_PARAMS as PKCS#11 2.40's header had it (no ulIvBits). */
+typedef struct CK_GCM_PARAMS_V240 {
+  CK_BYTE_PTR pIv;
+  CK_ULONG ulIvLen;
+  CK_BYTE_PTR pAAD;
+  CK_ULONG ulAADLen;
+  CK_ULONG ulTagBits;
+} CK_GCM_PARAMS_V240;
 
 typedef struct CK_AES_CTR_PARAMS {
   CK_ULONG ulCounterBits;

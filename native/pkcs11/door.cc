@@ -223,7 +223,15 @@ MechParams ToMechanism(const CK_MECHANISM* mech) {
       break;
     case ParamKind::kGcm: {
       if (mech->pParameter == nullptr && mech->mechanism == CKM_CLOUDHSM_AES_GCM) break;
-      const auto& g = Param<CK_GCM_PARAMS>(mech);
+      // PKCS#11 2.40's headers had no ulIvBits; programs built with them (and Java's SunPKCS11,
+      // which tries both) pass the shorter structure.
+      CK_GCM_PARAMS g{};
+      if (mech->pParameter != nullptr && mech->ulParameterLen == sizeof(CK_GCM_PARAMS_V240)) {
+        auto old = Param<CK_GCM_PARAMS_V240>(mech);
+        g = {old.pIv, old.ulIvLen, old.ulIvLen * 8, old.pAAD, old.ulAADLen, old.ulTagBits};
+      } else {
+        g = Param<CK_GCM_PARAMS>(mech);
+      }
       if (g.pIv != nullptr) m.iv = Optional(g.pIv, g.ulIvLen);
       if (auto aad = Optional(g.pAAD, g.ulAADLen)) m.aad = std::make_shared<const Bytes>(std::move(*aad));
       m.tag_bits = g.ulTagBits;
