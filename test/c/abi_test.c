@@ -9,21 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "pkcs11.h"
 
-static int passed, failed;
 static CK_FUNCTION_LIST* f;
 
-#define CHECK(cond, name)                                              \
-  do {                                                                 \
-    if (cond) {                                                        \
-      passed++;                                                        \
-      printf("ok - %s\n", name);                                       \
-    } else {                                                           \
-      failed++;                                                        \
-      printf("not ok - %s (line %d)\n", name, __LINE__);               \
-    }                                                                  \
-  } while (0)
 
 /* application mutexes: real pthread mutexes, counted */
 static long app_locks, app_created, app_destroyed;

@@ -11,20 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "pkcs11.h"
 
-static int passed, failed;
 static CK_FUNCTION_LIST* f;
-#define CHECK(cond, name)                                                            \
-  do {                                                                               \
-    if (cond) {                                                                      \
-      passed++;                                                                      \
-      printf("ok - %s\n", name);                                                     \
-    } else {                                                                         \
-      failed++;                                                                      \
-      printf("not ok - %s (line %d)\n", name, __LINE__);                             \
-    }                                                                                \
-  } while (0)
 
 static CK_BBOOL yes = CK_TRUE;
 
