@@ -230,11 +230,14 @@ SEALHSM_EXPORT CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR* pPin, CK_ULONG 
     NeedAdminFunctions(*t);
     Need(pPin);
     std::string label;
-    if (pLabel != nullptr) {  // 32 bytes, blank-padded, not NUL-terminated (PKCS#11 §5.5)
-      label.assign(reinterpret_cast<const char*>(pLabel), 32);
+    if (pLabel != nullptr) {
+      // 32 bytes, blank-padded, not NUL-terminated (PKCS#11 §5.5). Some bindings (pkcs11js) pass a
+      // shorter NUL-terminated string instead: never read past a NUL.
+      std::size_t n = 0;
+      while (n < 32 && pLabel[n] != 0) n++;
+      label.assign(reinterpret_cast<const char*>(pLabel), n);
       std::size_t end = label.find_last_not_of(' ');
       label.resize(end == std::string::npos ? 0 : end + 1);
-      if (label.find('\0') != std::string::npos) label.resize(label.find('\0'));
     }
     t->InitToken(In(pPin, ulPinLen), label, Library::Instance().SessionCount(slotID));
     return CKR_OK;
