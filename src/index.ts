@@ -28,6 +28,7 @@ export {
   type HsmErrorCode,
 } from './errors.js';
 export { CURVES, curveByName, curveByParams, type CurveInfo, type CurveName } from './keys/curves.js';
+export type { JsonWebKey } from './keys/jwk.js';
 export { octetString, privateKeyMaterial, privateKeyTemplate, type PrivateKeyMaterial, publicKeyTemplate, secretKeyTemplate, type KeyInput, type Template } from './keys/import.js';
 export { ecPointFromAttribute, spkiToJwk, spkiToPem } from './keys/export.js';
 export { derToP1363, p1363ToDer } from './keys/ecdsa_sig.js';

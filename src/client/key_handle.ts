@@ -3,7 +3,7 @@
 // A key reference on the HSM, with the operations its class allows. The key material never comes
 // here: a KeyHandle is a number and what the HSM says about it.
 
-import type { JsonWebKey } from 'node:crypto';
+import type { JsonWebKey } from '../keys/jwk.js';
 
 import { call, hsmError } from '../errors.js';
 import { spkiToJwk, spkiToPem } from '../keys/export.js';

@@ -2,7 +2,9 @@
 // Public keys out of the token in common formats. The token returns the SPKI (CKA_PUBLIC_KEY_INFO)
 // of both halves of a key pair; node:crypto renders it as PEM or JWK. Private parts never come out.
 
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+
+import type { JsonWebKey } from './jwk.js';
 
 /** SubjectPublicKeyInfo DER → PEM. */
 export function spkiToPem(spki: Uint8Array): string {

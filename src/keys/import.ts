@@ -4,11 +4,12 @@
 // node:crypto parses and validates the format; we only re-express the key as PKCS#11 attributes.
 // The template holds the caller's secret bytes; it goes straight to the token and is not kept.
 
-import { createPrivateKey, createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, type JsonWebKeyInput } from 'node:crypto';
 
 import type { AttributeInput } from '../native/binding.js';
 import { CKA, CKK, CKO } from '../native/pkcs11_gen.js';
 import { curveByName } from './curves.js';
+import type { JsonWebKey } from './jwk.js';
 
 export type Template = Array<[number, AttributeInput]>;
 
@@ -34,7 +35,8 @@ function toKeyObject(input: Exclude<KeyInput, { format: 'raw' }>, kind: 'private
   if (input instanceof KeyObject) return input;
   if (typeof input === 'string') return kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
   if (input.format === 'jwk') {
-    return kind === 'private' ? createPrivateKey({ key: input.jwk, format: 'jwk' }) : createPublicKey({ key: input.jwk, format: 'jwk' });
+    const key = input.jwk as JsonWebKeyInput['key'];
+    return kind === 'private' ? createPrivateKey({ key, format: 'jwk' }) : createPublicKey({ key, format: 'jwk' });
   }
   const der = Buffer.from(input.data);
   if (input.type === 'pkcs8') {

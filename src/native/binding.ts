@@ -182,7 +182,19 @@ const require = createRequire(import.meta.url);
 
 function load(): NativeBinding {
   // dist/native/binding.js and src/native/binding.ts both sit two levels below the package root.
-  return require('../../build/Release/sealhsm.node') as NativeBinding;
+  try {
+    return require('../../build/Release/sealhsm.node') as NativeBinding;
+  } catch (e) {
+    const why = (e as { code?: string }).code === 'MODULE_NOT_FOUND'
+      ? 'the native addon was not built (install scripts were skipped, or the build failed)'
+      : `the native addon did not load (${(e as Error).message.split('\n')[0]})`;
+    throw new Error(
+      `sealhsm: ${why} on ${process.platform}-${process.arch}, Node ${process.versions.node}. Two ways out: ` +
+        'install a C++20 toolchain (g++, make, python3) and SQLite\'s headers (libsqlite3-dev), then run `npm rebuild sealhsm`; ' +
+        'or use a platform sealhsm is built for (Linux x64 with glibc).',
+      { cause: e },
+    );
+  }
 }
 
 /** The loaded addon. */

@@ -1,0 +1,25 @@
+// test/install.test.ts
+// Issue "install anywhere" (in part): without its native addon the package fails with a message that
+// says what happened and the two ways out, never a bare module path.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+it('a missing addon is explained, with the two ways out', () => {
+  const pkg = mkdtempSync(join(tmpdir(), 'sealhsm-noaddon-'));
+  try {
+    cpSync(fileURLToPath(new URL('../dist', import.meta.url)), join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'sealhsm', type: 'module', main: './dist/index.js' }));
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(pkg, 'dist/index.js'))})`], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('sealhsm: the native addon was not built');
+    expect(r.stderr).toContain('npm rebuild sealhsm');
+    expect(r.stderr).toContain('Linux x64 with glibc');
+  } finally {
+    rmSync(pkg, { recursive: true, force: true });
+  }
+});
