@@ -137,10 +137,11 @@ std::string Token::RequireCreator(bool private_object) const {
 
 void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys, std::size_t stored_asymmetric) const {
   std::size_t keys = stored_keys, asym = stored_asymmetric;
-  for (const auto& [h, o] : objects_) {
-    if (store_ && o->IsTokenObject()) continue;  // counted by the store
-    keys += o->IsKey() ? 1 : 0;
-    asym += IsAsymmetric(*o) ? 1 : 0;
+  // A persistent token's store counts its own keys; its session objects sit from kFirstSessionHandle
+  // on, so the cache of token objects (up to the whole token) is not walked on every create.
+  for (auto it = store_ ? objects_.lower_bound(kFirstSessionHandle) : objects_.begin(); it != objects_.end(); ++it) {
+    keys += it->second->IsKey() ? 1 : 0;
+    asym += IsAsymmetric(*it->second) ? 1 : 0;
   }
   if (keys + new_keys > profile_.max_keys) Fail(CKR_DEVICE_MEMORY, "the key quota (" + std::to_string(profile_.max_keys) + ") is reached");
   if (asym + new_asymmetric > profile_.max_asymmetric_keys) {

@@ -44,6 +44,8 @@ struct KeyOwnership {
 
 class Token {
  public:
+  // Persistent tokens: token objects take the store's row ids; session objects take handles from here.
+  static constexpr CK_OBJECT_HANDLE kFirstSessionHandle = CK_OBJECT_HANDLE{1} << 40;
   Token(const Profile& profile, std::string label, int max_failed_logins = -1)
       : profile_(profile), label_(std::move(label)), users_(profile, max_failed_logins) {}
   // A persistent token over a store. `unseal_key` (32 bytes), when given, opens the master key at

@@ -25,7 +25,7 @@ Bytes UnsealAad(ByteView token_id) {
 
 Token::Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key)
     : profile_(profile), label_(store->label()), users_(profile, store->max_failed_logins()), store_(std::move(store)) {
-  next_handle_ = CK_OBJECT_HANDLE{1} << 40;  // session objects; token objects take the store's row ids
+  next_handle_ = kFirstSessionHandle;
   users_.Replace(store_->Users());
   if (!unseal_key) return;
   if (unseal_key->size() != 32) Fail(CKR_ARGUMENTS_BAD, "an unseal key is 32 bytes");

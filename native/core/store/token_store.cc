@@ -5,6 +5,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -105,6 +107,9 @@ StoredObject RowToObject(sql::Stmt& s) {
   o.mac = s.Blob(10);
   return o;
 }
+
+bool IsKeyClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == CKO_PRIVATE_KEY || c == CKO_SECRET_KEY; }
+bool IsAsymmetricClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == CKO_PRIVATE_KEY; }
 
 [[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
 
@@ -479,11 +484,8 @@ std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows,
   std::lock_guard lock(mu_);
   std::vector<CK_OBJECT_HANDLE> handles;
   Write([&](int64_t gen, std::vector<Change>& changes) {
-    if (quota) {
-      sql::Stmt s(db_->raw(), "SELECT count(*), coalesce(sum(class IN (2, 3)), 0) FROM objects WHERE class IN (2, 3, 4)");
-      s.Step();
-      quota(static_cast<std::size_t>(s.Int(0)), static_cast<std::size_t>(s.Int(1)));
-    }
+    auto [keys, asym] = KeyCounts();
+    if (quota) quota(static_cast<std::size_t>(keys), static_cast<std::size_t>(asym));
     for (StoredObject& o : rows) {
       o.gen = gen;
       {
@@ -497,7 +499,10 @@ std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows,
       sql::Stmt(db_->raw(), "UPDATE objects SET sealed = ?, mac = ? WHERE handle = ?").Bind(1, o.sealed).Bind(2, o.mac).Bind(3, static_cast<int64_t>(o.handle)).Run();
       changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
       handles.push_back(o.handle);
+      keys += IsKeyClass(o.cls) ? 1 : 0;
+      asym += IsAsymmetricClass(o.cls) ? 1 : 0;
     }
+    PutKeyCounts(keys, asym);
   });
   return handles;
 }
@@ -526,13 +531,17 @@ void TokenStore::Delete(CK_OBJECT_HANDLE h) {
   std::lock_guard lock(mu_);
   Write([&](int64_t, std::vector<Change>& changes) {
     Change c{"object", {}, h, {}, {}};
+    CK_OBJECT_CLASS cls;
     {
-      sql::Stmt old(db_->raw(), "SELECT mac FROM objects WHERE handle = ?");
+      sql::Stmt old(db_->raw(), "SELECT mac, class FROM objects WHERE handle = ?");
       old.Bind(1, static_cast<int64_t>(h));
       if (!old.Step()) Fail(CKR_OBJECT_HANDLE_INVALID, "no object with handle " + std::to_string(h));
       c.old_mac = old.Blob(0);
+      cls = static_cast<CK_OBJECT_CLASS>(old.Int(1));
     }
     sql::Stmt(db_->raw(), "DELETE FROM objects WHERE handle = ?").Bind(1, static_cast<int64_t>(h)).Run();
+    auto [keys, asym] = KeyCounts();
+    PutKeyCounts(keys - (IsKeyClass(cls) ? 1 : 0), asym - (IsAsymmetricClass(cls) ? 1 : 0));
     changes.push_back(std::move(c));
   });
 }
@@ -571,8 +580,26 @@ std::vector<StoredObject> TokenStore::Find(const FindQuery& q) {
 
 std::size_t TokenStore::CountKeys(bool asymmetric_only) {
   std::lock_guard lock(mu_);
-  sql::Stmt s(db_->raw(), asymmetric_only ? "SELECT count(*) FROM objects WHERE class IN (2, 3)" : "SELECT count(*) FROM objects WHERE class IN (2, 3, 4)");
-  return s.Step() ? static_cast<std::size_t>(s.Int(0)) : 0;
+  auto [keys, asym] = KeyCounts();
+  return static_cast<std::size_t>(asymmetric_only ? asym : keys);
+}
+
+// The key counts the quotas need, kept in `meta` and moved by every insert and delete in the same
+// transaction, so a quota check costs the same at 100,000 keys as at none (counting rows did not).
+// Counted once when missing. Not signed: they bound resources, they protect no key.
+std::pair<int64_t, int64_t> TokenStore::KeyCounts() {
+  if (auto v = MetaBytes(*db_, "key_counts")) {
+    std::string text(v->begin(), v->end());
+    long long keys = 0, asym = 0;
+    if (std::sscanf(text.c_str(), "%lld %lld", &keys, &asym) == 2 && keys >= 0 && asym >= 0) return {keys, asym};
+  }
+  sql::Stmt s(db_->raw(), "SELECT count(*), coalesce(sum(class IN (2, 3)), 0) FROM objects WHERE class IN (2, 3, 4)");
+  s.Step();
+  return {s.Int(0), s.Int(1)};
+}
+
+void TokenStore::PutKeyCounts(int64_t keys, int64_t asym) {
+  PutMetaText(*db_, "key_counts", std::to_string(std::max<int64_t>(keys, 0)) + " " + std::to_string(std::max<int64_t>(asym, 0)));
 }
 
 void TokenStore::Reinitialize(const std::string& keep, const std::string& label) {
@@ -588,6 +615,7 @@ void TokenStore::Reinitialize(const std::string& keep, const std::string& label)
       while (s.Step()) changes.push_back(Change{"user", s.Text(0), 0, s.Blob(1), {}});
     }
     sql::Stmt(db_->raw(), "DELETE FROM objects").Run();
+    PutKeyCounts(0, 0);
     sql::Stmt(db_->raw(), "DELETE FROM users WHERE name != ?").Bind(1, keep).Run();
     sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name != ?").Bind(1, keep).Run();
     PutMetaText(*db_, "label", label);

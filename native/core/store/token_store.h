@@ -127,6 +127,8 @@ class TokenStore {
   void Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body);
   Bytes RowMac(const StoredObject& o) const;
   Bytes UserMac(const User& u, int64_t gen) const;
+  std::pair<int64_t, int64_t> KeyCounts();        // (keys, asymmetric keys); mu_ held
+  void PutKeyCounts(int64_t keys, int64_t asym);  // in the caller's write transaction
   bool UserMacOk(const User& u) const;  // state key open
 
   std::mutex mu_;  // one connection per token object; calls are serialized
