@@ -158,7 +158,7 @@ CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   obj->creator = obj->IsTokenObject() ? 0 : s.handle;
   if (store_ && obj->IsTokenObject()) return StoreTokenObjects({std::move(obj)}).front();
-  std::size_t stored_keys = store_ ? store_->CountKeys(false) : 0, stored_asym = store_ ? store_->CountKeys(true) : 0;
+  auto [stored_keys, stored_asym] = store_ ? store_->CountKeys() : std::pair<std::size_t, std::size_t>{0, 0};
   std::unique_lock lock(mu_);
   CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0, stored_keys, stored_asym);
   CK_OBJECT_HANDLE h = next_handle_++;

@@ -81,7 +81,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
     return {h[0], h[1]};
   }
   {
-    std::size_t stored_keys = store_ ? store_->CountKeys(false) : 0, stored_asym = store_ ? store_->CountKeys(true) : 0;
+    auto [stored_keys, stored_asym] = store_ ? store_->CountKeys() : std::pair<std::size_t, std::size_t>{0, 0};
     std::shared_lock lock(mu_);
     CheckQuota(2, 2, stored_keys, stored_asym);
   }

@@ -27,7 +27,7 @@ namespace {
 }
 
 Bytes FromHex(const std::string& where, const std::string& hex) {
-  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) Bad(where, "expected hex, got '" + hex + "'");
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) Bad(where, "expected hex digits");  // never echoed: it may be a key
   Bytes out;
   for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
@@ -73,12 +73,7 @@ SecureBytes ReadKeyFile(const std::string& where, const std::string& path) {
   if (!in) Bad(where, "cannot read unseal key file " + path);
   std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r' || raw.back() == ' ')) raw.pop_back();
-  Bytes key;
-  if (raw.size() == 64) {
-    for (std::size_t i = 0; i < 64; i += 2) key.push_back(static_cast<uint8_t>(std::stoi(raw.substr(i, 2), nullptr, 16)));
-  } else {
-    key.assign(raw.begin(), raw.end());
-  }
+  Bytes key = raw.size() == 64 ? FromHex(where, raw) : Bytes(raw.begin(), raw.end());
   if (key.size() != 32) Bad(where, "an unseal key is 32 bytes or 64 hex characters");
   SecureBytes out(ByteView{key});
   WipeMemory(raw.data(), raw.size());

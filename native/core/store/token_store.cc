@@ -578,10 +578,10 @@ std::vector<StoredObject> TokenStore::Find(const FindQuery& q) {
   return out;
 }
 
-std::size_t TokenStore::CountKeys(bool asymmetric_only) {
+std::pair<std::size_t, std::size_t> TokenStore::CountKeys() {
   std::lock_guard lock(mu_);
   auto [keys, asym] = KeyCounts();
-  return static_cast<std::size_t>(asymmetric_only ? asym : keys);
+  return {static_cast<std::size_t>(keys), static_cast<std::size_t>(asym)};
 }
 
 // The key counts the quotas need, kept in `meta` and moved by every insert and delete in the same

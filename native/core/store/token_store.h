@@ -107,7 +107,8 @@ class TokenStore {
   // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise).
   std::optional<StoredObject> Load(CK_OBJECT_HANDLE h);
   std::vector<StoredObject> Find(const FindQuery& q);
-  std::size_t CountKeys(bool asymmetric_only);
+  // (keys, asymmetric keys) stored, for the quotas: one read of the counts meta keeps.
+  std::pair<std::size_t, std::size_t> CountKeys();
 
   // C_InitToken on an initialized token (state key open): one transaction deletes every object and
   // every user but `keep` (the SO), and sets the label in the signed header.
