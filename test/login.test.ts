@@ -8,14 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { SealHsm } from '../src/index.js';
+import { codeOf } from './helpers/hsm.js';
 import { cleanup, tempDir } from './helpers/store.js';
 
 afterAll(cleanup);
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  return p.then(() => undefined, (e: { code?: string }) => e.code ?? String(e));
-}
 
 async function cluster(maxFailedLogins?: number): Promise<SealHsm> {
   const hsm = SealHsm.memory({ profile: 'cloudhsm', ...(maxFailedLogins !== undefined && { maxFailedLogins }) });

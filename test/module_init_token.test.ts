@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { attrs, ckr, configure, pkcs11js, MODULE } from './helpers/module.js';
+import { attrs, configure, pkcs11js, MODULE, rvOf } from './helpers/module.js';
 
 configure(['slot memory profile=pkcs11 label=config-label', 'slot $BASE/disk profile=pkcs11 label=config-label create=true']);
 
@@ -25,7 +25,7 @@ function run(p: pkcs11js.PKCS11, slot: Buffer) {
   p.C_CloseSession(s);
   expect(info().flags & CKF_USER_PIN_INITIALIZED).toBe(CKF_USER_PIN_INITIALIZED);
 
-  expect(ckr((() => { try { p.C_InitToken(slot, 'wrong-so-pin', label('x')); } catch (e) { return e; } })())).toBe('CKR_PIN_INCORRECT');
+  expect(rvOf(() => p.C_InitToken(slot, 'wrong-so-pin', label('x')))).toBe('CKR_PIN_INCORRECT');
   p.C_InitToken(slot, 'so-pin-0000', label('suite-b'));
   expect(info().label.trim()).toBe('suite-b');
   expect(info().flags & CKF_USER_PIN_INITIALIZED).toBe(0);

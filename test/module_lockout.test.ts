@@ -5,7 +5,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ckr, configure, openModule, pkcs11js } from './helpers/module.js';
+import { configure, openModule, pkcs11js, rvOf } from './helpers/module.js';
 
 configure(['slot memory profile=pkcs11 label=lockout lockout=3']);
 const p11 = openModule();
@@ -19,14 +19,7 @@ const CKF_SO_PIN_COUNT_LOW = 0x100000;
 const PIN_FLAGS = 0xff0000;
 
 const pinFlags = () => p11.C_GetTokenInfo(slot).flags & PIN_FLAGS;
-const loginCode = (s: Buffer, type: number, pin: string) => {
-  try {
-    p11.C_Login(s, type, pin);
-    return 'CKR_OK';
-  } catch (e) {
-    return ckr(e);
-  }
-};
+const loginCode = (s: Buffer, type: number, pin: string) => rvOf(() => p11.C_Login(s, type, pin));
 
 describe('PIN lockout through the module', () => {
   it('COUNT_LOW, then FINAL_TRY, then LOCKED; the SO unlocks with C_InitPIN', () => {

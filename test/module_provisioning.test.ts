@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { pkcs11Config, pkcs11Provisioning } from '../src/index.js';
-import { attrs, ckr, configure, openModule, pkcs11js } from './helpers/module.js';
+import { attrs, configure, openModule, pkcs11js, rvOf } from './helpers/module.js';
 
 const { base, conf } = configure(['slot memory profile=pkcs11']);
 const users = join(base, 'users.txt');
@@ -29,7 +29,7 @@ describe('a provisioned memory slot', () => {
   it('is activated and lets the crypto user log in and make keys, with nothing but the module loaded', () => {
     expect(p11.C_GetTokenInfo(slot).flags & 0x400).toBe(0x400); // CKF_TOKEN_INITIALIZED
     const s = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    expect(ckr((() => { try { p11.C_Login(s, pkcs11js.CKU_USER, 'cu1:wrong-password'); } catch (e) { return e; } })())).toBe('CKR_PIN_INCORRECT');
+    expect(rvOf(() => p11.C_Login(s, pkcs11js.CKU_USER, 'cu1:wrong-password'))).toBe('CKR_PIN_INCORRECT');
     p11.C_Login(s, pkcs11js.CKU_USER, 'cu1:cu1-password');
     const key = p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32], [pkcs11js.CKA_ENCRYPT, true]]));
     expect(key).toBeDefined();

@@ -7,7 +7,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { attrs, ckr, configure, openModule, pkcs11js } from './helpers/module.js';
+import { attrs, configure, openModule, pkcs11js, rvOf } from './helpers/module.js';
 
 configure(['slot memory profile=pkcs11 label=sessions']);
 const p11 = openModule();
@@ -15,14 +15,6 @@ afterAll(() => p11.C_Finalize());
 const [slot] = p11.C_GetSlotList(true) as [Buffer];
 const RW = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
 const RO = pkcs11js.CKF_SERIAL_SESSION;
-const code = (f: () => unknown) => {
-  try {
-    f();
-    return 'CKR_OK';
-  } catch (e) {
-    return ckr(e);
-  }
-};
 
 beforeAll(() => {
   p11.C_InitToken(slot, 'so-pin-0000', 'sessions'.padEnd(32, ' '));
@@ -37,11 +29,11 @@ describe('public sessions', () => {
   it('generate non-private session keys and key pairs without a login, as C_CreateObject does', () => {
     const s = p11.C_OpenSession(slot, RW);
     const aes = attrs([[pkcs11js.CKA_VALUE_LEN, 32], [pkcs11js.CKA_PRIVATE, false]]);
-    expect(code(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, aes))).toBe('CKR_OK');
+    expect(rvOf(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, aes))).toBe('CKR_OK');
     const ec = attrs([[pkcs11js.CKA_EC_PARAMS, Buffer.from('06082a8648ce3d030107', 'hex')]]);
-    expect(code(() => p11.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, ec, attrs([[pkcs11js.CKA_PRIVATE, false]])))).toBe('CKR_OK');
+    expect(rvOf(() => p11.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, ec, attrs([[pkcs11js.CKA_PRIVATE, false]])))).toBe('CKR_OK');
     // A private key (the default for secret and private keys) still needs the user.
-    expect(code(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32]])))).toBe('CKR_USER_NOT_LOGGED_IN');
+    expect(rvOf(() => p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32]])))).toBe('CKR_USER_NOT_LOGGED_IN');
     p11.C_CloseSession(s);
   });
 });
@@ -50,8 +42,8 @@ describe('login state', () => {
   it('the other user type logged in: CKR_USER_ANOTHER_ALREADY_LOGGED_IN; the same: CKR_USER_ALREADY_LOGGED_IN', () => {
     const s = p11.C_OpenSession(slot, RW);
     p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0');
-    expect(code(() => p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0'))).toBe('CKR_USER_ALREADY_LOGGED_IN');
-    expect(code(() => p11.C_Login(s, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
+    expect(rvOf(() => p11.C_Login(s, pkcs11js.CKU_USER, 'user-pin-0'))).toBe('CKR_USER_ALREADY_LOGGED_IN');
+    expect(rvOf(() => p11.C_Login(s, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
     p11.C_Logout(s);
     p11.C_CloseSession(s);
   });
@@ -59,10 +51,10 @@ describe('login state', () => {
   it('an SO login with any read-only session open: CKR_SESSION_READ_ONLY_EXISTS', () => {
     const ro = p11.C_OpenSession(slot, RO);
     const rw = p11.C_OpenSession(slot, RW);
-    expect(code(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_SESSION_READ_ONLY_EXISTS');
+    expect(rvOf(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_SESSION_READ_ONLY_EXISTS');
     p11.C_CloseSession(ro);
-    expect(code(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_OK');
-    expect(code(() => p11.C_OpenSession(slot, RO))).toBe('CKR_SESSION_READ_WRITE_SO_EXISTS');
+    expect(rvOf(() => p11.C_Login(rw, pkcs11js.CKU_SO, 'so-pin-0000'))).toBe('CKR_OK');
+    expect(rvOf(() => p11.C_OpenSession(slot, RO))).toBe('CKR_SESSION_READ_WRITE_SO_EXISTS');
     p11.C_Logout(rw);
     p11.C_CloseSession(rw);
   });
@@ -77,7 +69,7 @@ describe('objects and digests', () => {
     const [value] = p11.C_GetAttributeValue(s, copy, [{ type: pkcs11js.CKA_VALUE }]);
     expect(Buffer.from(value!.value as Buffer).toString()).toBe('after');
     const key = p11.C_GenerateKey(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, attrs([[pkcs11js.CKA_VALUE_LEN, 32]]));
-    expect(code(() => p11.C_CopyObject(s, key, attrs([[pkcs11js.CKA_VALUE_LEN, 16]])))).toBe('CKR_ATTRIBUTE_READ_ONLY');
+    expect(rvOf(() => p11.C_CopyObject(s, key, attrs([[pkcs11js.CKA_VALUE_LEN, 16]])))).toBe('CKR_ATTRIBUTE_READ_ONLY');
     p11.C_Logout(s);
     p11.C_CloseSession(s);
   });
@@ -95,8 +87,8 @@ describe('objects and digests', () => {
     expect(Buffer.from(got).equals(want)).toBe(true);
     const { privateKey: priv } = p11.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, attrs([[pkcs11js.CKA_EC_PARAMS, Buffer.from('06082a8648ce3d030107', 'hex')]]), attrs([]));
     p11.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 });
-    expect(code(() => p11.C_DigestKey(s, priv))).toBe('CKR_KEY_INDIGESTIBLE');
-    expect(code(() => p11.C_DigestUpdate(s, Buffer.from('x')))).toBe('CKR_OPERATION_NOT_INITIALIZED'); // the failure ended it
+    expect(rvOf(() => p11.C_DigestKey(s, priv))).toBe('CKR_KEY_INDIGESTIBLE');
+    expect(rvOf(() => p11.C_DigestUpdate(s, Buffer.from('x')))).toBe('CKR_OPERATION_NOT_INITIALIZED'); // the failure ended it
     p11.C_Logout(s);
     p11.C_CloseSession(s);
   });
@@ -110,18 +102,18 @@ describe('operation state (PKCS#11 v3.0 §5.2)', () => {
     const cbc = { mechanism: pkcs11js.CKM_AES_CBC, parameter: Buffer.alloc(16, 1) };
     p11.C_EncryptInit(s, cbc, key);
     p11.C_EncryptUpdate(s, Buffer.alloc(16), Buffer.alloc(32));
-    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
-    expect(code(() => p11.C_EncryptFinal(s, Buffer.alloc(32)))).toBe('CKR_OK'); // still active, and it finishes
+    expect(rvOf(() => p11.C_Encrypt(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(rvOf(() => p11.C_EncryptFinal(s, Buffer.alloc(32)))).toBe('CKR_OK'); // still active, and it finishes
 
     p11.C_EncryptInit(s, cbc, key);
-    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(8)))).toBe('CKR_BUFFER_TOO_SMALL');
-    expect(code(() => p11.C_EncryptUpdate(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
-    expect(code(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(32)))).toBe('CKR_OK'); // the kept result
+    expect(rvOf(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(8)))).toBe('CKR_BUFFER_TOO_SMALL');
+    expect(rvOf(() => p11.C_EncryptUpdate(s, Buffer.alloc(16), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(rvOf(() => p11.C_Encrypt(s, Buffer.alloc(32), Buffer.alloc(32)))).toBe('CKR_OK'); // the kept result
 
     p11.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 });
     p11.C_DigestUpdate(s, Buffer.from('a'));
-    expect(code(() => p11.C_Digest(s, Buffer.from('b'), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
-    expect(code(() => p11.C_DigestFinal(s, Buffer.alloc(32)))).toBe('CKR_OK');
+    expect(rvOf(() => p11.C_Digest(s, Buffer.from('b'), Buffer.alloc(32)))).toBe('CKR_OPERATION_ACTIVE');
+    expect(rvOf(() => p11.C_DigestFinal(s, Buffer.alloc(32)))).toBe('CKR_OK');
     p11.C_Logout(s);
     p11.C_CloseSession(s);
   });

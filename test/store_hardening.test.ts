@@ -10,13 +10,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { DamagedKeysError, HsmIntegrityError, SealHsm } from '../src/index.js';
+import { codeOf } from './helpers/hsm.js';
 import { cleanup, newToken, sql, tempDir } from './helpers/store.js';
 
 afterAll(cleanup);
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  return p.then(() => undefined, (e: { code?: string }) => e.code ?? String(e));
-}
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   return p.then(() => 'resolved', (e: Error) => e.message);

@@ -35,3 +35,13 @@ export function attrs(t: ReadonlyArray<readonly [number, unknown]>): pkcs11js.Te
 export function ckr(e: unknown): string {
   return String((e as Error).message ?? e).split(':')[0]!;
 }
+
+/** Runs a pkcs11js call: 'CKR_OK', or the CKR_* name it failed with. */
+export function rvOf(f: () => unknown): string {
+  try {
+    f();
+    return 'CKR_OK';
+  } catch (e) {
+    return ckr(e);
+  }
+}
