@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "pkcs11.h"
 
 static CK_FUNCTION_LIST* f;
 

@@ -6,13 +6,11 @@
  * vendor parameter structures, checked against HMAC-SHA256 from libcrypto.
  * Usage: cloudhsm_samples_test <module.so> with SEALHSM_PKCS11_CONF naming one cloudhsm slot where
  * crypto user cu1 (password cu1-password) exists. Prints "ok - ..." lines and "N passed, M failed". */
-#include <dlfcn.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
-#include "pkcs11.h"
 
 static CK_FUNCTION_LIST* f;
 
@@ -145,15 +143,7 @@ static void find_count(CK_SESSION_HANDLE s) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
-  void* lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR) = lib ? (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(lib, "C_GetFunctionList") : NULL;
-  if (get_list == NULL || get_list(&f) != CKR_OK || f->C_Initialize(NULL) != CKR_OK) {
-    printf("cannot load %s\n0 passed, 1 failed\n", argv[1]);
-    return 1;
-  }
-  CK_SLOT_ID slot;
-  CK_ULONG count = 1;
-  f->C_GetSlotList(CK_TRUE, &slot, &count);
+  CK_SLOT_ID slot = open_module(argv[1], &f);
   CK_SESSION_HANDLE s = 0;
   f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
   CHECK(f->C_Login(s, CKU_USER, (CK_UTF8CHAR*)"cu1:cu1-password", 16) == CKR_OK, "crypto user login with user:password");

@@ -4,7 +4,6 @@
  * refused, not a stack overflow; a mechanism parameter at a misaligned address works.
  * Usage: hardening_test <module.so> with SEALHSM_PKCS11_CONF naming one pkcs11-profile memory slot.
  * Links libcrypto for the reference GCM tag. Prints "ok - ..." lines and "N passed, M failed". */
-#include <dlfcn.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 
 #include "check.h"
-#include "pkcs11.h"
 
 static CK_FUNCTION_LIST* f;
 
@@ -157,15 +155,7 @@ static void sp800_108_standard(CK_SESSION_HANDLE s) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
-  void* lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR) = lib ? (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(lib, "C_GetFunctionList") : NULL;
-  if (get_list == NULL || get_list(&f) != CKR_OK || f->C_Initialize(NULL) != CKR_OK) {
-    printf("cannot load %s\n0 passed, 1 failed\n", argv[1]);
-    return 1;
-  }
-  CK_SLOT_ID slot;
-  CK_ULONG count = 1;
-  f->C_GetSlotList(CK_TRUE, &slot, &count);
+  CK_SLOT_ID slot = open_module(argv[1], &f);
   CK_UTF8CHAR label[32];
   memset(label, ' ', sizeof label);
   CHECK(f->C_InitToken(slot, (CK_UTF8CHAR*)"so-pin-0000", 11, label) == CKR_OK, "C_InitToken");
