@@ -47,3 +47,6 @@ export type {
 
 // The PKCS#11 module built with this package.
 export { pkcs11Config, pkcs11ModulePath, pkcs11Provisioning, type Pkcs11SlotOptions, type ProvisionedUser } from './pkcs11/module.js';
+
+// Web Crypto over the HSM (`hsm.subtle`, `hsm.crypto`).
+export type { HsmCrypto, HsmCryptoKey, HsmKeyOptions, HsmSubtleCrypto } from './webcrypto/types.js';

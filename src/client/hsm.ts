@@ -5,6 +5,7 @@
 // admin, and use keys as a crypto user. Sessions are pooled inside: hundreds of operations may be
 // in flight at once (`Promise.all`), and none of them waits for another's session.
 
+import { createHash, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 import { call, hsmError } from '../errors.js';
@@ -15,6 +16,10 @@ import type { ClientContext } from './context.js';
 import { KeyManager } from './keys.js';
 import { hashMechanism, type HashName } from './mechanisms.js';
 import { UserManager, type Role } from './users.js';
+import { createCrypto } from '../webcrypto/crypto.js';
+import type { HsmKeyOptions } from '../webcrypto/key.js';
+import type { HsmCrypto, HsmSubtleCrypto } from '../webcrypto/types.js';
+import type { KeyPair } from './keys.js';
 
 export type ProfileName = 'cloudhsm' | 'cloudhsm-fips' | 'cloudhsm-hsm1' | 'pkcs11';
 export const PROFILES: readonly ProfileName[] = ['cloudhsm', 'cloudhsm-fips', 'cloudhsm-hsm1', 'pkcs11'];
@@ -75,6 +80,7 @@ export class SealHsm {
   readonly #poolSize: number;
   #next = 0;
   #closed = false;
+  #crypto: HsmCrypto | undefined;
 
   private constructor(slot: number, profile: ProfileName, label: string, poolSize: number) {
     this.#slot = slot;
@@ -137,6 +143,30 @@ export class SealHsm {
   /** `cluster activate`: sets the password of the unactivated admin ('admin'; 'so' for pkcs11). */
   async activate(adminPassword: string): Promise<void> {
     await call(native.activate(this.#slot, adminPassword));
+  }
+
+  /** A W3C Web Crypto `Crypto` whose keys live in this HSM (for pkijs' CryptoEngine,
+   *  @peculiar/x509's cryptoProvider, and anything else that takes a Crypto). */
+  get crypto(): HsmCrypto {
+    this.#crypto ??= createCrypto({
+      keys: this.keys,
+      profile: this.profile,
+      has: (m) => this.#mechanismSet().has(m),
+      digest: (data, hash) => this.digest(data, hash),
+      finishPair: (pair, options) => identifyPair(pair, options),
+    });
+    return this.#crypto;
+  }
+
+  /** `crypto.subtle`: a SubtleCrypto whose keys live in this HSM (README, "WebCrypto"). */
+  get subtle(): HsmSubtleCrypto {
+    return this.crypto.subtle;
+  }
+
+  #mechanisms: Set<string> | undefined;
+  #mechanismSet(): Set<string> {
+    this.#mechanisms ??= new Set(this.mechanisms());
+    return this.#mechanisms;
   }
 
   /** The token's slot in the addon (for the PKCS#11-shaped `native` binding beside this client). */
@@ -217,6 +247,21 @@ export class SealHsm {
   }
 }
 
+/** Token key pairs made without a CKA_ID get the SHA-1 of their public key (RFC 5280's key
+ *  identifier, method 1): what a certificate's subjectKeyIdentifier holds, so the two can be linked. */
+async function identifyPair(pair: KeyPair, options: HsmKeyOptions): Promise<void> {
+  if (!options.token || options.id !== undefined) return;
+  const id = await keyIdentifier(pair.publicKey);
+  await Promise.all([pair.publicKey.setAttributes({ id }), pair.privateKey.setAttributes({ id })]);
+}
+
+/** SHA-1 of the subjectPublicKey bits of a key's SPKI. */
+export async function keyIdentifier(key: { type: string; exportPublicKey(format: 'spki' | 'raw'): Promise<Buffer> }): Promise<Buffer> {
+  const bits = key.type === 'rsa'
+    ? createPublicKey({ key: await key.exportPublicKey('spki'), format: 'der', type: 'spki' }).export({ format: 'der', type: 'pkcs1' })
+    : await key.exportPublicKey('raw');
+  return createHash('sha1').update(bits).digest();
+}
 
 const WHITESPACE = new Set([0x09, 0x0a, 0x0d, 0x20]);
 

@@ -1,0 +1,43 @@
+// src/webcrypto/types.ts
+//
+// The public types of the Web Crypto facade, written against node:crypto's `webcrypto` types so
+// that users need neither the DOM lib nor webcrypto-core's declarations. The implementation
+// (subtle.ts) satisfies them; hsm.ts hands it out under these names.
+
+import type { webcrypto } from 'node:crypto';
+
+import type { KeyHandle } from '../client/key_handle.js';
+import type { HsmKeyOptions } from './key.js';
+
+export type { HsmKeyOptions };
+
+/** A CryptoKey whose material is in the HSM. */
+export interface HsmCryptoKey extends webcrypto.CryptoKey {
+  /** The same key for the `hsm.keys` API. */
+  readonly handle: KeyHandle;
+}
+
+type Usages = readonly webcrypto.KeyUsage[];
+type ImportAlgorithm = webcrypto.AlgorithmIdentifier | webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.HmacImportParams | webcrypto.AesKeyAlgorithm;
+
+/** A W3C SubtleCrypto whose keys live in the HSM. generateKey and importKey take an extra last
+ *  argument, `{ token, label, id }`, to make the key a (persistent) token key. */
+export interface HsmSubtleCrypto extends webcrypto.SubtleCrypto {
+  /** The algorithm names this HSM's profile offers. */
+  readonly algorithms: string[];
+  generateKey(algorithm: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair>;
+  generateKey(algorithm: webcrypto.AesKeyGenParams | webcrypto.HmacKeyGenParams | webcrypto.Pbkdf2Params, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
+  generateKey(algorithm: webcrypto.AlgorithmIdentifier, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair | webcrypto.CryptoKey>;
+  importKey(format: 'jwk', keyData: webcrypto.JsonWebKey, algorithm: ImportAlgorithm, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
+  importKey(format: Exclude<webcrypto.KeyFormat, 'jwk'>, keyData: webcrypto.BufferSource, algorithm: ImportAlgorithm, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
+  /** A CryptoKey for a key on the token. `algorithm` defaults by key type: ECDSA, Ed25519,
+   *  RSASSA-PKCS1-v1_5 (SHA-256), AES-GCM, HMAC (SHA-256). Usages come from the key's attributes. */
+  fromHandle(handle: KeyHandle, algorithm?: webcrypto.AlgorithmIdentifier | (webcrypto.Algorithm & { hash?: webcrypto.AlgorithmIdentifier })): Promise<HsmCryptoKey>;
+  /** The HSM key behind a CryptoKey made by this facade. */
+  handleOf(key: webcrypto.CryptoKey): KeyHandle;
+}
+
+/** A W3C Crypto (for pkijs' CryptoEngine, @peculiar/x509's cryptoProvider, and the like). */
+export interface HsmCrypto extends webcrypto.Crypto {
+  readonly subtle: HsmSubtleCrypto;
+}
