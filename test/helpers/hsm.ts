@@ -1,6 +1,6 @@
 // test/helpers/hsm.ts — a memory token and a read-write session for a test file.
 
-import { CKA, call, native, type NativeMechanism, type NativeTemplate } from '../../src/index.js';
+import { CKA, SealHsm, call, native, type NativeMechanism, type NativeTemplate, type ProfileName } from '../../src/index.js';
 
 export interface TestToken {
   slot: number;
@@ -58,3 +58,16 @@ export const OPEN_SECRET: NativeTemplate = [
   [CKA.SENSITIVE, false],
   [CKA.EXTRACTABLE, true],
 ];
+
+/** A client in memory with a crypto user logged in: 'user' on the pkcs11 profile, 'alice' on the
+ *  CloudHSM profiles. */
+export async function cryptoUser(profile: ProfileName = 'pkcs11'): Promise<SealHsm> {
+  const hsm = SealHsm.memory({ profile });
+  const [admin, user] = profile === 'pkcs11' ? ['so', 'user'] : ['admin', 'alice'];
+  await hsm.activate('admin-password');
+  await hsm.login(admin, 'admin-password');
+  await hsm.users.create(user, `${user}-password`);
+  hsm.logout();
+  await hsm.login(user, `${user}-password`);
+  return hsm;
+}

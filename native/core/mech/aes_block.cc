@@ -31,15 +31,7 @@ std::unique_ptr<CipherOp> Ctr(const Object& k, const MechParams& p, bool enc) {
   const Bytes& cb = NeedIv16(p);
   CK_ULONG bits = Need(p.counter_bits, "counterBits");
   if (bits == 0 || bits > 128) Fail(CKR_MECHANISM_PARAM_INVALID, "counterBits must be 1..128");
-  std::size_t max_blocks = 0;  // 0 = no practical limit
-  if (bits < 64) {
-    // Blocks left before the low `bits` bits of the counter block wrap.
-    unsigned long long ctr = 0;
-    for (int i = 8; i < 16; ++i) ctr = (ctr << 8) | cb[i];
-    unsigned long long mask = (1ULL << bits) - 1;
-    max_blocks = static_cast<std::size_t>(mask - (ctr & mask) + 1);
-  }
-  return NewBlockCipher(AesName(k.secret.size(), "CTR"), 16, k.secret.view(), &cb, enc, false, max_blocks);
+  return NewBlockCipher(AesName(k.secret.size(), "CTR"), 16, k.secret.view(), &cb, enc, false, static_cast<unsigned>(bits));
 }
 
 }  // namespace
