@@ -50,3 +50,7 @@ export { pkcs11Config, pkcs11ModulePath, pkcs11Provisioning, type Pkcs11SlotOpti
 
 // Web Crypto over the HSM (`hsm.subtle`, `hsm.crypto`).
 export type { HsmCrypto, HsmCryptoKey, HsmKeyOptions, HsmSubtleCrypto } from './webcrypto/types.js';
+
+// Certificates: token objects and the issuing helpers (`hsm.certificates`, `hsm.pki`).
+export { CertificateHandle, CertificateManager, type CertificateFilter, type CertificateInfo, type CertificateInput } from './certs/objects.js';
+export { Pki, type AltNames, type CrlReason, type Encoded, type KeyUsageName, type NameInput, type PkiHash, type PkiIssuer, type PkiKey, type PkiKeyPair } from './certs/pki.js';

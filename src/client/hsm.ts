@@ -5,12 +5,14 @@
 // admin, and use keys as a crypto user. Sessions are pooled inside: hundreds of operations may be
 // in flight at once (`Promise.all`), and none of them waits for another's session.
 
-import { createHash, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 import { call, hsmError } from '../errors.js';
 import { native, type KeyMemory } from '../native/binding.js';
 import { CKA } from '../native/pkcs11_gen.js';
+import { keyIdentifier } from '../keys/export.js';
+import { CertificateManager } from '../certs/objects.js';
+import { Pki } from '../certs/pki.js';
 import { CLASS_VALUES, TYPE_VALUES } from './attributes.js';
 import type { ClientContext } from './context.js';
 import { KeyManager } from './keys.js';
@@ -75,12 +77,15 @@ export class SealHsm {
   readonly users: UserManager;
   /** Key management for the logged-in crypto user. */
   readonly keys: KeyManager;
+  /** X.509 certificates on the token (CKO_CERTIFICATE objects, visible through the PKCS#11 module). */
+  readonly certificates: CertificateManager;
   readonly #slot: number;
   readonly #sessions: number[] = [];
   readonly #poolSize: number;
   #next = 0;
   #closed = false;
   #crypto: HsmCrypto | undefined;
+  #pki: Pki | undefined;
 
   private constructor(slot: number, profile: ProfileName, label: string, poolSize: number) {
     this.#slot = slot;
@@ -96,6 +101,7 @@ export class SealHsm {
     };
     this.users = new UserManager(ctx);
     this.keys = new KeyManager(ctx);
+    this.certificates = new CertificateManager(ctx, this.keys);
   }
 
   /** A cluster in memory: nothing touches disk. For tests and short-lived signers. */
@@ -156,6 +162,12 @@ export class SealHsm {
       finishPair: (pair, options) => identifyPair(pair, options),
     });
     return this.#crypto;
+  }
+
+  /** Certificate requests, CAs, certificates, CRLs and CMS signatures made with this HSM's keys. */
+  get pki(): Pki {
+    this.#pki ??= new Pki(this.crypto);
+    return this.#pki;
   }
 
   /** `crypto.subtle`: a SubtleCrypto whose keys live in this HSM (README, "WebCrypto"). */
@@ -251,16 +263,8 @@ export class SealHsm {
  *  identifier, method 1): what a certificate's subjectKeyIdentifier holds, so the two can be linked. */
 async function identifyPair(pair: KeyPair, options: HsmKeyOptions): Promise<void> {
   if (!options.token || options.id !== undefined) return;
-  const id = await keyIdentifier(pair.publicKey);
+  const id = keyIdentifier(await pair.publicKey.exportPublicKey('spki'));
   await Promise.all([pair.publicKey.setAttributes({ id }), pair.privateKey.setAttributes({ id })]);
-}
-
-/** SHA-1 of the subjectPublicKey bits of a key's SPKI. */
-export async function keyIdentifier(key: { type: string; exportPublicKey(format: 'spki' | 'raw'): Promise<Buffer> }): Promise<Buffer> {
-  const bits = key.type === 'rsa'
-    ? createPublicKey({ key: await key.exportPublicKey('spki'), format: 'der', type: 'spki' }).export({ format: 'der', type: 'pkcs1' })
-    : await key.exportPublicKey('raw');
-  return createHash('sha1').update(bits).digest();
 }
 
 const WHITESPACE = new Set([0x09, 0x0a, 0x0d, 0x20]);

@@ -5,7 +5,7 @@
 
 import type { JsonWebKey } from '../keys/jwk.js';
 
-import { call, hsmError } from '../errors.js';
+import { HsmKeyError, call, hsmError } from '../errors.js';
 import { spkiToJwk, spkiToPem } from '../keys/export.js';
 import { curveByName, curveByParams, type CurveName } from '../keys/curves.js';
 import { CKA } from '../native/pkcs11_gen.js';
@@ -48,6 +48,9 @@ const bytes = (v: unknown, what: string): Uint8Array => {
   return v;
 };
 
+/** The object is there but is not a key (a certificate or a data object). */
+export class NotAKeyError extends HsmKeyError {}
+
 export class KeyHandle {
   readonly #ctx: ClientContext;
   /** The key reference (PKCS#11 object handle). */
@@ -71,7 +74,7 @@ export class KeyHandle {
     const [cls, kt, params] = await call(ctx.native.getAttributes(ctx.session(), ref, [CKA.CLASS, CKA.KEY_TYPE, CKA.EC_PARAMS]));
     const c = CLASS_NAMES[readUlong(cls?.value) ?? -1];
     const t = TYPE_NAMES[readUlong(kt?.value) ?? -1];
-    if (c === undefined || t === undefined) throw hsmError('CKR_KEY_HANDLE_INVALID', `object ${ref} is not a key`);
+    if (c === undefined || t === undefined) throw new NotAKeyError('CKR_KEY_HANDLE_INVALID', `object ${ref} is not a key`);
     const curve = params?.value ? curveByParams(params.value)?.name : undefined;
     return new KeyHandle(ctx, ref, c, t, curve);
   }

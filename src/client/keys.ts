@@ -10,7 +10,7 @@ import { privateKeyMaterial, publicKeyTemplate, secretKeyTemplate, type KeyInput
 import { CKA, CKM } from '../native/pkcs11_gen.js';
 import { CLASS_VALUES, PRIVATE_HALF, PUBLIC_HALF, TYPE_VALUES, toTemplate, type KeyAttributes, type KeyClass, type KeyType } from './attributes.js';
 import type { ClientContext } from './context.js';
-import { KeyHandle } from './key_handle.js';
+import { KeyHandle, NotAKeyError } from './key_handle.js';
 
 export interface KeyPair {
   readonly publicKey: KeyHandle;
@@ -144,7 +144,9 @@ export class KeyManager {
     const refs = await call(this.#ctx.native.findObjects(this.#ctx.session(), tmpl));
     const loaded = await Promise.allSettled(refs.map((r) => this.#load(r)));
     const keys = loaded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = loaded.flatMap((r) => (r.status === 'rejected' ? [fromNative(r.reason)] : []));
+    // Certificates and data objects share CKA_ID and CKA_LABEL with keys; they are not keys.
+    const failed = loaded.flatMap((r) => (r.status === 'rejected' ? [fromNative(r.reason)] : []))
+      .filter((e) => !(e instanceof NotAKeyError));
     if (failed.length === 0) return keys;
     // A key that fails its integrity check is reported, never hidden; the intact ones ride along.
     const damaged = failed.filter((e): e is HsmIntegrityError => e instanceof HsmIntegrityError);

@@ -2,7 +2,9 @@
 // Public keys out of the token in common formats. The token returns the SPKI (CKA_PUBLIC_KEY_INFO)
 // of both halves of a key pair; node:crypto renders it as PEM or JWK. Private parts never come out.
 
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
+
+import * as pkijs from 'pkijs';
 
 import type { JsonWebKey } from './jwk.js';
 
@@ -23,4 +25,11 @@ export function ecPointFromAttribute(attr: Uint8Array): Uint8Array {
   const [len, off] = first < 0x80 ? [first, 2] : first === 0x81 ? [attr[2] ?? 0, 3] : [((attr[2] ?? 0) << 8) | (attr[3] ?? 0), 4];
   if (off + len !== attr.length) throw new RangeError('CKA_EC_POINT has a bad length');
   return attr.subarray(off);
+}
+
+/** RFC 5280's key identifier (method 1): the SHA-1 of the subjectPublicKey bits of an SPKI. What a
+ *  certificate's subjectKeyIdentifier holds, and the CKA_ID sealhsm gives token key pairs. */
+export function keyIdentifier(spki: Uint8Array): Buffer {
+  const info = pkijs.PublicKeyInfo.fromBER(new Uint8Array(spki));
+  return createHash('sha1').update(info.subjectPublicKey.valueBlock.valueHexView).digest();
 }
