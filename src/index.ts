@@ -54,3 +54,10 @@ export type { HsmCrypto, HsmCryptoKey, HsmKeyOptions, HsmSubtleCrypto } from './
 // Certificates: token objects and the issuing helpers (`hsm.certificates`, `hsm.pki`).
 export { CertificateHandle, CertificateManager, type CertificateFilter, type CertificateInfo, type CertificateInput } from './certs/objects.js';
 export { Pki, type AltNames, type CrlReason, type Encoded, type KeyUsageName, type NameInput, type PkiHash, type PkiIssuer, type PkiKey, type PkiKeyPair } from './certs/pki.js';
+
+// JWS, JWT and JWKS signed in the HSM.
+export { JWS_ALGORITHMS, type JwsAlgorithm } from './jose/algorithms.js';
+export { JoseError, type JoseErrorCode } from './jose/errors.js';
+export { signCompact as signJws, verifyCompact as verifyJws, type JoseKey, type JwsHeader, type VerificationKey, type VerifyOptions } from './jose/jws.js';
+export { signJwt, verifyJwt, type Duration, type JwtClaims, type SignJwtOptions, type VerifyJwtOptions } from './jose/jwt.js';
+export { createJwks, jwkThumbprint, publicJwk } from './jose/jwks.js';
