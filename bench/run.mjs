@@ -10,10 +10,9 @@ import * as crypto from 'node:crypto';
 import { promisify } from 'node:util';
 
 import { CKA, CKG, CKM, curveByName, native, privateKeyTemplate, secretKeyTemplate } from '../dist/index.js';
+import { comparison } from './compare.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
+const { compare, results, SECONDS, ROUNDS, IN_FLIGHT } = comparison({ inFlight: 4 });
 
 const slot = native.createToken('pkcs11', 'bench');
 await native.activate(slot, 'so-pin-1234');
@@ -22,44 +21,6 @@ await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
 native.logout(slot);
 await native.login(slot, 'user', 'user-pin-1234');
 const s = native.openSession(slot, true);
-
-async function timeAsync(fn, seconds) {
-  const end = performance.now() + seconds * 1000;
-  let ops = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      await fn();
-      ops++;
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return ops / ((performance.now() - start) / 1000);
-}
-
-function timeSync(fn, seconds) {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let ops = 0;
-  while (performance.now() < end) {
-    for (let i = 0; i < 16; i++) fn();
-    ops += 16;
-  }
-  return ops / ((performance.now() - start) / 1000);
-}
-
-const results = [];
-async function compare(name, ours, theirs, { sync = false, seconds = SECONDS } = {}) {
-  let best = { ours: 0, theirs: 0 };
-  for (let r = 0; r < ROUNDS; r++) {
-    const a = sync ? timeSync(ours, seconds) : await timeAsync(ours, seconds);
-    const b = sync ? timeSync(theirs, seconds) : await timeAsync(theirs, seconds);
-    best = { ours: Math.max(best.ours, a), theirs: Math.max(best.theirs, b) };
-  }
-  const row = { case: name, sealhsm: Math.round(best.ours), node: Math.round(best.theirs), ratio: +(best.ours / best.theirs).toFixed(2) };
-  results.push(row);
-  console.log(`${name.padEnd(44)} ${String(row.sealhsm).padStart(9)} ${String(row.node).padStart(9)} ${row.ratio.toFixed(2).padStart(6)}x`);
-}
 
 const msg = crypto.randomBytes(64);
 const nodeSign = promisify(crypto.sign);
