@@ -53,7 +53,8 @@ export type { HsmCrypto, HsmCryptoKey, HsmKeyOptions, HsmSubtleCrypto } from './
 
 // Certificates: token objects and the issuing helpers (`hsm.certificates`, `hsm.pki`).
 export { CertificateHandle, CertificateManager, type CertificateFilter, type CertificateInfo, type CertificateInput } from './certs/objects.js';
-export { Pki, type AltNames, type CrlReason, type Encoded, type KeyUsageName, type NameInput, type PkiHash, type PkiIssuer, type PkiKey, type PkiKeyPair } from './certs/pki.js';
+export { Pki, type Encoded, type PkiHash, type PkiIssuer, type PkiKey, type PkiKeyPair } from './certs/pki.js';
+export type { AltNames, CrlReason, KeyUsageName, NameInput } from './certs/types.js';
 
 // JWS, JWT and JWKS signed in the HSM.
 export { JWS_ALGORITHMS, type JwsAlgorithm } from './jose/algorithms.js';

@@ -108,7 +108,7 @@ describe('hsm.pki: CSR, CA, leaf, CRL and CMS with keys that never leave the HSM
 describe('pkijs directly over hsm.crypto', () => {
   it.skipIf(!openssl)('with setEngine: a self-signed certificate and a CSR signed by a non-extractable key', async () => {
     const hsm = await hsmFor('pkcs11');
-    const engine = new pkijs.CryptoEngine({ name: 'sealhsm', crypto: hsm.crypto as unknown as Crypto });
+    const engine = new pkijs.CryptoEngine({ name: 'sealhsm', crypto: hsm.crypto });
     pkijs.setEngine('sealhsm', engine);
     try {
       const keys = await hsm.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify']);
@@ -134,7 +134,7 @@ describe('pkijs directly over hsm.crypto', () => {
 describe('@peculiar/x509 with hsm.crypto as its provider', () => {
   it.skipIf(!openssl)('self-signs an Ed25519 CA, issues an ECDSA leaf from a CSR, and signs a CRL', async () => {
     const hsm = await hsmFor();
-    x509.cryptoProvider.set(hsm.crypto as unknown as Crypto);
+    x509.cryptoProvider.set(hsm.crypto);
     try {
       const caKeys = await hsm.subtle.generateKey('Ed25519', false, ['sign', 'verify']) as wc.CryptoKeyPair;
       const ca = await x509.X509CertificateGenerator.createSelfSigned({

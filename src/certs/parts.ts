@@ -9,10 +9,8 @@ import { isIP } from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-/** A distinguished name, most significant first: `{ C: 'DE', O: 'Example', CN: 'svc-a' }` or
- *  `[['O', 'Example'], ['OU', 'Ops'], ['CN', 'svc-a']]`. Types: C, ST, L, O, OU, CN, DC,
- *  serialNumber, emailAddress, or a dotted OID. */
-export type NameInput = Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
+import type { AltNames, CrlReason, KeyUsageName, NameInput } from './types.js';
+
 
 const NAME_OIDS: Record<string, string> = {
   C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', serialNumber: '2.5.4.5',
@@ -42,8 +40,8 @@ export function basicConstraints(ca: boolean, pathLength?: number): pkijs.Extens
   return ext('2.5.29.19', true, new pkijs.BasicConstraints({ cA: ca, ...(ca && pathLength !== undefined && { pathLenConstraint: pathLength }) }));
 }
 
-export const KEY_USAGES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'] as const;
-export type KeyUsageName = (typeof KEY_USAGES)[number];
+// In the order of their bits (RFC 5280 §4.2.1.3).
+const KEY_USAGES: readonly KeyUsageName[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
 
 export function keyUsage(usages: readonly KeyUsageName[]): pkijs.Extension {
   let bits = 0;
@@ -71,13 +69,6 @@ export function extendedKeyUsage(purposes: readonly string[]): pkijs.Extension {
   return ext('2.5.29.37', false, new pkijs.ExtKeyUsage({ keyPurposes: oids }));
 }
 
-/** Subject alternative names. */
-export interface AltNames {
-  readonly dns?: readonly string[];
-  readonly ip?: readonly string[];
-  readonly email?: readonly string[];
-  readonly uri?: readonly string[];
-}
 
 function ipBytes(ip: string): Uint8Array {
   const v = isIP(ip);
@@ -117,12 +108,10 @@ export function crlNumber(n: number): pkijs.Extension {
   return ext('2.5.29.20', false, new asn1js.Integer({ value: n }));
 }
 
-/** RFC 5280 §5.3.1 CRLReason. */
-export const CRL_REASONS = {
+const CRL_REASONS: Record<CrlReason, number> = {
   unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4, cessationOfOperation: 5,
   certificateHold: 6, removeFromCRL: 8, privilegeWithdrawn: 9, aACompromise: 10,
-} as const;
-export type CrlReason = keyof typeof CRL_REASONS;
+};
 
 export function crlReason(reason: CrlReason): pkijs.Extension {
   const code = CRL_REASONS[reason];

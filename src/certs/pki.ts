@@ -17,8 +17,9 @@ import type { HsmCrypto } from '../webcrypto/types.js';
 import { certificateDer, type CertificateInput } from './objects.js';
 import {
   altNames, authorityKeyIdentifier, basicConstraints, certificateKeyId, crlNumber, crlReason, extendedKeyUsage, keyUsage, name,
-  randomSerial, serialFromHex, subjectAltName, subjectKeyIdentifier, type AltNames, type CrlReason, type KeyUsageName, type NameInput,
+  randomSerial, serialFromHex, subjectAltName, subjectKeyIdentifier,
 } from './parts.js';
+import type { AltNames, CrlReason, KeyUsageName, NameInput } from './types.js';
 
 export type { AltNames, CrlReason, KeyUsageName, NameInput };
 

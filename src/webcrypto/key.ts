@@ -10,18 +10,9 @@ import * as core from 'webcrypto-core';
 
 import type { KeyAttributes } from '../client/attributes.js';
 import { KeyHandle } from '../client/key_handle.js';
+import type { HsmKeyOptions } from './types.js';
 
-/** Where a key made through `hsm.subtle` lives: the 4th argument of generateKey, the 6th of
- *  importKey, unwrapKey and deriveKey (an extension: Web Crypto keys otherwise live as long as this
- *  client's sessions). */
-export interface HsmKeyOptions {
-  /** Keep the key in the token (persistent tokens survive restarts). Default false. */
-  readonly token?: boolean;
-  readonly label?: string;
-  /** CKA_ID. Key pairs made in the token without one get the SHA-1 of their public key (the RFC 5280
-   *  key identifier), which is how certificates on the token find their key. */
-  readonly id?: Uint8Array;
-}
+export type { HsmKeyOptions };
 
 export type WebKeyUsage = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'deriveKey' | 'deriveBits' | 'wrapKey' | 'unwrapKey';
 export const USAGE_ORDER: readonly WebKeyUsage[] = ['encrypt', 'decrypt', 'sign', 'verify', 'deriveKey', 'deriveBits', 'wrapKey', 'unwrapKey'];

@@ -7,9 +7,19 @@
 import type { webcrypto } from 'node:crypto';
 
 import type { KeyHandle } from '../client/key_handle.js';
-import type { HsmKeyOptions } from './key.js';
 
-export type { HsmKeyOptions };
+/** Where a key made through `hsm.subtle` lives: the 4th argument of generateKey, the 6th of
+ *  importKey, unwrapKey and deriveKey (an extension: Web Crypto keys otherwise live as long as this
+ *  client's sessions). */
+export interface HsmKeyOptions {
+  /** Keep the key in the token (persistent tokens survive restarts). Default false. */
+  readonly token?: boolean;
+  readonly label?: string;
+  /** CKA_ID. Key pairs made in the token without one get the SHA-1 of their public key (the RFC 5280
+   *  key identifier), which is how certificates on the token find their key. */
+  readonly id?: Uint8Array;
+}
+
 
 /** A CryptoKey whose material is in the HSM. */
 export interface HsmCryptoKey extends webcrypto.CryptoKey {
@@ -25,6 +35,7 @@ type ImportAlgorithm = webcrypto.AlgorithmIdentifier | webcrypto.RsaHashedImport
 export interface HsmSubtleCrypto extends webcrypto.SubtleCrypto {
   /** The algorithm names this HSM's profile offers. */
   readonly algorithms: string[];
+  generateKey(algorithm: 'Ed25519' | { name: 'Ed25519' }, extractable: boolean, keyUsages: readonly ('sign' | 'verify')[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair>;
   generateKey(algorithm: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair>;
   generateKey(algorithm: webcrypto.AesKeyGenParams | webcrypto.HmacKeyGenParams | webcrypto.Pbkdf2Params, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
   generateKey(algorithm: webcrypto.AlgorithmIdentifier, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair | webcrypto.CryptoKey>;
@@ -40,4 +51,6 @@ export interface HsmSubtleCrypto extends webcrypto.SubtleCrypto {
 /** A W3C Crypto (for pkijs' CryptoEngine, @peculiar/x509's cryptoProvider, and the like). */
 export interface HsmCrypto extends webcrypto.Crypto {
   readonly subtle: HsmSubtleCrypto;
+  /** node:crypto's CSPRNG (Web Crypto's getRandomValues is synchronous; `hsm.random()` is the HSM's). */
+  getRandomValues<T extends ArrayBufferView | null>(array: T): T;
 }
