@@ -23,7 +23,7 @@ const caKeys = await hsm.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384'
 const ca = await hsm.pki.selfSignCa({ keys: caKeys, subject: { C: 'DE', O: 'Example', CN: 'Example Root CA' }, validityDays: 3650 });
 
 // A server asks for a certificate for its RSA key (made with the CloudHSM-style API).
-const server = await hsm.keys.generateRsa({ modulusBits: 2048, label: 'www' });
+const server = await hsm.keys.generateRsa({ modulusBits: 2048, label: 'www', extractable: false });
 const csr = await hsm.pki.createCsr({ keys: server, subject: { O: 'Example', CN: 'www.example.test' }, subjectAltNames: { dns: ['www.example.test'] } });
 const cert = await hsm.pki.issueCertificate({ issuer: { privateKey: caKeys.privateKey, certificate: ca.der }, csr: csr.pem, extendedKeyUsage: ['serverAuth'], validityDays: 90 });
 

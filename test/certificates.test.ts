@@ -60,7 +60,8 @@ describe('hsm.pki: CSR, CA, leaf, CRL and CMS with keys that never leave the HSM
     expect(ossl('x509', '-in', file('ca.pem'), '-noout', '-text')).toMatch(/CA:TRUE, pathlen:0[\s\S]*Certificate Sign, CRL Sign/);
 
     // A service's RSA key, made through hsm.keys (a KeyHandle pair), asks for a certificate.
-    const svc = await hsm.keys.generateRsa({ modulusBits: 2048, label: 'svc' });
+    const svc = await hsm.keys.generateRsa({ modulusBits: 2048, label: 'svc', extractable: false });
+    expect((await svc.privateKey.info()).attributes.extractable).toBe(false);
     const csr = await hsm.pki.createCsr({ keys: svc, subject: { O: 'sealhsm tests', CN: 'svc.example.test' }, subjectAltNames: { dns: ['svc.example.test'], ip: ['10.0.0.7', '::1'] } });
     file('svc.csr', csr.pem);
     expect(ossl('req', '-verify', '-noout', '-in', file('svc.csr'))).toMatch(/verify OK|Certificate request self-signature verify OK/);

@@ -3,7 +3,7 @@
 // says what happened and the two ways out, never a bare module path.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ it('a missing addon is explained, with the two ways out', () => {
   const pkg = mkdtempSync(join(tmpdir(), 'sealhsm-noaddon-'));
   try {
     cpSync(fileURLToPath(new URL('../dist', import.meta.url)), join(pkg, 'dist'), { recursive: true });
+    // its dependencies are there (a package installed without its build); the addon is not
+    symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(pkg, 'node_modules'));
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'sealhsm', type: 'module', main: './dist/index.js' }));
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(pkg, 'dist/index.js'))})`], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);

@@ -131,6 +131,11 @@ describe('encryption interoperates with node:crypto', () => {
     }
     expect(await nameOf(s.encrypt({ name: 'AES-CTR', counter, length: 4 }, ours, new Uint8Array(16 * 16 + 1)))).toBe('OperationError');
     expect(await nameOf(s.encrypt({ name: 'AES-CTR', counter, length: 129 }, ours, data))).toBe('OperationError');
+    expect(await nameOf(s.encrypt({ name: 'AES-CTR', counter, length: 0 }, ours, data))).toBe('OperationError');
+    expect(await nameOf(s.encrypt({ name: 'AES-CTR', counter: new Uint8Array(12), length: 64 }, ours, data))).toBe('OperationError');
+    const cbc = await s.importKey('raw', raw, 'AES-CBC', false, ['encrypt']);
+    expect(await nameOf(s.encrypt({ name: 'AES-CBC', iv: new Uint8Array(12) }, cbc, data))).toBe('OperationError');
+    expect(await nameOf(s.encrypt({ name: 'AES-CBC' } as wc.AesCbcParams, cbc, data))).toBe('TypeError');
   });
 
   it('RSA-OAEP with each hash and a label; too long a message is an OperationError', async () => {
@@ -196,11 +201,16 @@ describe('key derivation', () => {
     }
   });
 
-  it('ECDH refuses a public key on another curve (InvalidAccessError)', async () => {
+  it('ECDH refuses a public key on another curve, of another algorithm, or private (InvalidAccessError)', async () => {
     const { s } = await subtleFor();
     const a = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']) as wc.CryptoKeyPair;
     const b = await s.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, false, ['deriveBits']) as wc.CryptoKeyPair;
+    const ecdsa = await s.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as wc.CryptoKeyPair;
     expect(await nameOf(s.deriveBits({ name: 'ECDH', public: b.publicKey }, a.privateKey, 256))).toBe('InvalidAccessError');
+    expect(await nameOf(s.deriveBits({ name: 'ECDH', public: ecdsa.publicKey }, a.privateKey, 256))).toBe('InvalidAccessError');
+    expect(await nameOf(s.deriveBits({ name: 'ECDH', public: a.privateKey }, a.privateKey, 256))).toBe('InvalidAccessError');
+    expect(await nameOf(s.deriveBits({ name: 'ECDH', public: {} as wc.CryptoKey }, a.privateKey, 256))).toBe('TypeError');
+    expect(await nameOf(s.deriveBits({ name: 'ECDH' } as wc.EcdhKeyDeriveParams, a.privateKey, 256))).toBe('TypeError');
   });
 
   it('HKDF deriveBits and deriveKey equal node for each hash; a null or odd length is an OperationError', async () => {
@@ -321,6 +331,7 @@ describe('the spec\'s error names', () => {
     expect(await gen({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 0]), hash: 'SHA-256' }, ['sign'])).toBe('OperationError');
     expect(await gen({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: e65537, hash: 'SHA-3' }, ['sign'])).toBe('NotSupportedError');
     expect(await gen({ name: 'HMAC', hash: 'MD5' }, ['sign'])).toBe('NotSupportedError');
+    expect(await gen({ name: 'HMAC', hash: 'SHA-256', length: 0 }, ['sign'])).toBe('OperationError');
     expect(await gen({ name: 'DES' }, ['encrypt'])).toBe('NotSupportedError');
     expect(await gen({ length: 128 }, ['encrypt'])).toBe('TypeError');
     expect(await gen('SHA-256', ['sign'])).toBe('NotSupportedError');

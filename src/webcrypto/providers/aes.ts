@@ -56,6 +56,13 @@ class AesKeys {
   }
 }
 
+/** The spec's IV / counter checks: TypeError when missing, OperationError for a wrong length. */
+function block16(v: unknown, member: string): void {
+  if (v === undefined) throw new TypeError(`${member}: Missing required property`);
+  if (!(v instanceof ArrayBuffer) && !ArrayBuffer.isView(v)) throw new TypeError(`${member} must be a BufferSource`);
+  if (v.byteLength !== 16) throw domError('OperationError', `${member} must be 16 bytes`);
+}
+
 function aesLength(algorithm: AesKeyGenParams): void {
   if (typeof algorithm.length !== 'number') throw new TypeError('length: Missing required property');
   if (!LENGTHS.includes(algorithm.length)) throw domError('OperationError', 'length must be 128, 192 or 256');
@@ -102,6 +109,7 @@ export class HsmAesCbcProvider extends core.AesCbcProvider {
   readonly #k: AesKeys;
   constructor(ctx: FacadeContext) { super(); this.#k = new AesKeys(ctx, 'AES-CBC', 'CBC', cipherUsages); }
   override checkGenerateKeyParams(a: AesKeyGenParams): void { aesLength(a); }
+  override checkAlgorithmParams(a: AesCbcParams): void { block16(a.iv, 'iv'); }
   override onGenerateKey(a: AesKeyGenParams, e: boolean, u: KeyUsage[], o?: unknown): Promise<SealedKey> { return this.#k.generate(a, e, u, o); }
   override onImportKey(f: KeyFormat, d: JsonWebKey | ArrayBuffer, _a: Algorithm, e: boolean, u: KeyUsage[], o?: unknown): Promise<SealedKey> { return this.#k.import(f, d, e, u, o); }
   override onExportKey(f: KeyFormat, key: SealedKey): Promise<ArrayBuffer | JsonWebKey> { return this.#k.export(f, key); }
@@ -116,8 +124,9 @@ export class HsmAesCtrProvider extends core.AesCtrProvider {
   constructor(ctx: FacadeContext) { super(); this.#k = new AesKeys(ctx, 'AES-CTR', 'CTR', cipherUsages); }
   override checkGenerateKeyParams(a: AesKeyGenParams): void { aesLength(a); }
   override checkAlgorithmParams(a: AesCtrParams): void {
-    super.checkAlgorithmParams(a);
-    if (a.length > 128) throw domError('OperationError', 'length (the counter bits) must be 1..128');
+    block16(a.counter, 'counter');
+    if (typeof a.length !== 'number') throw new TypeError('length: Missing required property');
+    if (a.length < 1 || a.length > 128) throw domError('OperationError', 'length (the counter bits) must be 1..128');
   }
   override onGenerateKey(a: AesKeyGenParams, e: boolean, u: KeyUsage[], o?: unknown): Promise<SealedKey> { return this.#k.generate(a, e, u, o); }
   override onImportKey(f: KeyFormat, d: JsonWebKey | ArrayBuffer, _a: Algorithm, e: boolean, u: KeyUsage[], o?: unknown): Promise<SealedKey> { return this.#k.import(f, d, e, u, o); }

@@ -109,6 +109,15 @@ export class HsmEcdhProvider extends core.EcdhProvider {
     namedCurve(c);
   }
 
+  // The peer's key: a CryptoKey (TypeError), public and ECDH (InvalidAccessError), as the spec says.
+  override checkAlgorithmParams(algorithm: EcdhKeyDeriveParams): void {
+    const pub = algorithm.public as unknown;
+    if (pub === undefined) throw new TypeError('public: Missing required property');
+    if (!(pub instanceof core.CryptoKey)) throw new TypeError('public must be a CryptoKey');
+    if (pub.type !== 'public') throw domError('InvalidAccessError', 'public must be a public key');
+    if (pub.algorithm.name !== this.name) throw domError('InvalidAccessError', `public is a ${pub.algorithm.name} key, not ${this.name}`);
+  }
+
   // The spec lets ECDH return any number of bits (the last byte masked); webcrypto-core wants bytes.
   override checkDeriveBits(algorithm: EcdhKeyDeriveParams, baseKey: CryptoKey, _length: number | null, options: { keyUsage?: boolean } = {}): void {
     this.checkAlgorithmName(algorithm);

@@ -16,9 +16,11 @@ import { exportSecret, importSecret, secretBytes, type DerivedKeySpec } from './
 const USAGES: WebKeyUsage[] = ['sign', 'verify'];
 const jwkAlg = (h: WebHash): string => (h === 'SHA-1' ? 'HS1' : `HS${h.slice(4)}`);
 
-function lengthBits(length: number | undefined, hash: WebHash): number {
+// A zero length is an OperationError when generating and a TypeError when deriving (the spec's
+// "get key length"); `zero` says which.
+function lengthBits(length: number | undefined, hash: WebHash, zero: () => Error = () => domError('OperationError', 'length must not be 0')): number {
   if (length === undefined) return HASH_BLOCK_BITS[hash];
-  if (length === 0) throw new TypeError('length must not be 0');
+  if (length === 0) throw zero();
   if (length % 8) throw domError('OperationError', 'HMAC keys in the HSM are whole bytes: length must be a multiple of 8');
   return length;
 }
@@ -79,7 +81,7 @@ export class HsmHmacProvider extends core.HmacProvider {
   derivedKeySpec(algorithm: Algorithm): DerivedKeySpec {
     const a = algorithm as HmacImportParams;
     const hash = webHash(a.hash);
-    const bits = lengthBits(a.length, hash);
+    const bits = lengthBits(a.length, hash, () => new TypeError('length must not be 0'));
     return { type: 'generic-secret', bytes: bits / 8, algorithm: { name: 'HMAC', hash: { name: hash }, length: bits } as HmacKeyAlgorithm, usages: USAGES };
   }
 }
