@@ -35,15 +35,18 @@ Napi::Value GenerateKeyPair(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WrapKey(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueWith(info, [](const Napi::CallbackInfo& a) -> Prepared {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE wrapping = ToUlong(a[2], "wrappingKey");
     CK_OBJECT_HANDLE key = ToUlong(a[3], "key");
-    return [s, m = std::move(m), wrapping, key]() -> Result {
+    Work work = [s, m = std::move(m), wrapping, key]() -> Result {
       Bound b = Library::Instance().Resolve(s);
-      return b.token->WrapKey(*b.session, m, wrapping, key);
+      CryptOut out;
+      out.data = b.token->WrapKey(*b.session, m, wrapping, key, &out.iv);
+      return out;
     };
+    return Prepared{std::move(work), WriteBackIv(a)};
   });
 }
 

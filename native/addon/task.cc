@@ -1,6 +1,8 @@
 // native/addon/task.cc
 #include "task.h"
 
+#include <cstring>
+#include <memory>
 #include <new>
 
 namespace hsm::addon {
@@ -106,6 +108,23 @@ Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(
   }
   if (p.after) p.after(env, result);
   return ToJs(env, result);
+}
+
+// Where the token generates the IV (CloudHSM GCM), it is written back into the caller's `iv` buffer,
+// as CloudHSM writes CK_GCM_PARAMS.pIV. For encryption and for wrapping.
+After WriteBackIv(const Napi::CallbackInfo& a) {
+  Napi::Value m = a[1];
+  if (!m.IsObject()) return nullptr;
+  Napi::Value iv = m.As<Napi::Object>().Get("iv");
+  if (!iv.IsTypedArray() || iv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return nullptr;
+  auto ref = std::make_shared<Napi::Reference<Napi::Uint8Array>>(Napi::Persistent(iv.As<Napi::Uint8Array>()));
+  return [ref](Napi::Env, const Result& r) {
+    const auto* out = std::get_if<CryptOut>(&r);
+    Napi::Uint8Array target = ref->Value();
+    if (out != nullptr && !out->iv.empty() && target.ByteLength() == out->iv.size()) {
+      std::memcpy(target.Data(), out->iv.data(), out->iv.size());
+    }
+  };
 }
 
 }  // namespace hsm::addon

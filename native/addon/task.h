@@ -37,6 +37,10 @@ Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message);
 Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work(const Napi::CallbackInfo&)>& prepare);
 Napi::Value QueueWith(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare);
 
+// Copies an IV the token chose into the `iv` buffer of the mechanism argument (a[1]), once the call
+// returns a CryptOut with one.
+After WriteBackIv(const Napi::CallbackInfo& a);
+
 // Runs the same prepared work inline on the JS thread and returns its value; core errors throw
 // (the synchronous path for small hot operations, where the thread-pool hop costs more than the work).
 Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare);

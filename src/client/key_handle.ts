@@ -140,7 +140,8 @@ export class KeyHandle {
     return call(this.#ctx.native.decrypt(this.#ctx.session(), cipherMechanism(m), this.ref, bytes(data, 'data')));
   }
 
-  /** Wraps `key` with this key. Only the owner of `key` may, and `key` must be extractable. */
+  /** Wraps `key` with this key. Only the owner of `key` may, and `key` must be extractable. With
+   *  AES_GCM on the CloudHSM profiles, pass a 12-byte `iv` buffer: the HSM writes the IV it chose there. */
   async wrap(key: KeyHandle, mechanism?: WrapMechanism): Promise<Buffer> {
     if (!(key instanceof KeyHandle)) throw new TypeError('key must be a KeyHandle');
     return call(this.#ctx.native.wrapKey(this.#ctx.session(), cipherMechanism(mechanism ?? this.#defaultWrap()), this.ref, key.ref));
