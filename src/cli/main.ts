@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
 
+import { registerBench } from './commands/bench.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCrypto } from './commands/crypto.js';
 import { registerKey } from './commands/key.js';
@@ -34,6 +35,7 @@ export function buildProgram(rt: Runtime, { inSession = false } = {}): Command {
   registerKey(program, rt);
   registerWrap(program.commands.find((c) => c.name() === 'key')!, rt);
   registerCrypto(program, rt);
+  registerBench(program, rt);
   if (!inSession) {
     program.command('interactive').description('a prompt that keeps the token open and the login (help, quit)')
       .action(async (_o: unknown, cmd: Command) => {
