@@ -80,25 +80,34 @@ function latencyChart(operation: string, rows: readonly ResultRow[]): object {
     legends: [{ fill: 'color', title: 'backend' }],
     marks: [{
       type: 'group', from: { facet: { name: 'g', data: 't', groupby: 'q' } },
-      encode: { enter: { x: { scale: 'x', field: 'q' } } },
+      encode: { enter: { x: { scale: 'x', field: 'q' }, width: { scale: 'x', band: 1 }, height: { signal: 'height' } } },
       signals: [{ name: 'w', update: "bandwidth('x')" }],
       scales: [{ name: 'inner', type: 'band', range: { signal: '[0, w]' }, domain: { data: 'g', field: 'backend' } }],
-      marks: [{ type: 'rect', from: { data: 'g' }, encode: { enter: { x: { scale: 'inner', field: 'backend' }, width: { scale: 'inner', band: 1 }, y: { scale: 'y', field: 'v' }, y2: { scale: 'y', value: 0.001 }, fill: { scale: 'color', field: 'backend' } } } }],
+      marks: [{ type: 'rect', from: { data: 'g' }, encode: { enter: { x: { scale: 'inner', field: 'backend' }, width: { scale: 'inner', band: 1 }, y: { scale: 'y', field: 'v' }, y2: { signal: 'height' }, fill: { scale: 'color', field: 'backend' } } } }],
     }],
   };
 }
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** A self-contained page: the table and, per operation, both charts as inline SVG. */
-export async function html(r: BenchReport, cap?: Capacity): Promise<string> {
-  const ops = [...new Set(r.rows.map((x) => x.operation))];
-  const charts: string[] = [];
-  for (const op of ops) {
+/** Per operation, the throughput chart and the latency chart at the highest concurrency, as SVG. */
+export async function charts(r: BenchReport): Promise<Array<{ name: string; operation: string; svg: string }>> {
+  const out: Array<{ name: string; operation: string; svg: string }> = [];
+  for (const op of [...new Set(r.rows.map((x) => x.operation))]) {
     const rows = r.rows.filter((x) => x.operation === op);
     const top = Math.max(...rows.map((x) => x.concurrency));
-    charts.push(`<section><h3>${escape(op)}</h3>${await svg(throughputChart(op, rows))}${await svg(latencyChart(op, rows.filter((x) => x.concurrency === top)))}</section>`);
+    const base = op.replace(/[^A-Za-z0-9-]+/g, '_');
+    out.push({ name: `${base}.throughput`, operation: op, svg: await svg(throughputChart(op, rows)) });
+    out.push({ name: `${base}.latency`, operation: op, svg: await svg(latencyChart(op, rows.filter((x) => x.concurrency === top))) });
   }
+  return out;
+}
+
+/** A self-contained page: the table and, per operation, both charts as inline SVG. */
+export async function html(r: BenchReport, cap?: Capacity): Promise<string> {
+  const all = await charts(r);
+  const sections = [...new Set(all.map((c) => c.operation))].map((op) =>
+    `<section><h3>${escape(op)}</h3>${all.filter((c) => c.operation === op).map((c) => c.svg).join('')}</section>`);
   const m = r.machine;
   const head = ['operation', 'conc.', 'backend', 'ops/s', 'ratio', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'CPU ms/op', 'RSS MiB', 'errors'];
   const body = r.rows.map((x) => [x.operation, x.concurrency, x.backend, fmt(x.opsPerSecond), x.ratio === undefined ? '' : `${x.ratio.toFixed(2)}×`, x.p50, x.p90, x.p99, x.p999, x.cpuMsPerOp, x.peakRssMiB, errors(x.errors)]);
@@ -107,6 +116,6 @@ export async function html(r: BenchReport, cap?: Capacity): Promise<string> {
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:nth-child(-n+3),th{text-align:left}section{display:inline-block;margin:1em 1em 0 0;vertical-align:top}</style></head><body>
 <h1>sealhsm bench: ${escape(r.workload)}</h1><p>${escape(`${m.cpu}, ${m.cores} cores, Node ${m.node}, OpenSSL ${m.openssl}, ${m.platform}; ${r.startedAt}; ratio = ops/s ÷ ${r.baseline}'s`)}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.map((row) => `<tr>${row.map((c) => `<td>${escape(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>${md}
-${charts.join('\n')}</body></html>
+${sections.join('\n')}</body></html>
 `;
 }

@@ -101,13 +101,18 @@ export async function runWorkload(w: Workload, backends: readonly Backend[], pro
 
   const acc = new Map<string, Acc>();
   const key = (b: string, op: string, c: number) => `${b}\u0000${op}\u0000${c}`;
-  progress?.start(w.concurrency.length * w.rounds * backends.length);
-  for (const c of w.concurrency) {
+  // One mix, or each operation on its own.
+  const groups: number[][] = w.mix ? [w.operations.map((_, i) => i)] : w.operations.map((_, i) => [i]);
+  progress?.start(groups.length * w.concurrency.length * w.rounds * backends.length);
+  for (const group of groups) for (const c of w.concurrency) {
     for (let round = 0; round < w.rounds; round++) {
       for (const b of backends) {
         const fns = prepared.get(b.name)!;
-        const usable = fns.flatMap((f, i) => (f ? [i] : []));
-        if (usable.length === 0) continue;
+        const usable = group.filter((i) => fns[i] !== undefined);
+        if (usable.length === 0) {
+          progress?.tick(`${b.name} c=${c}`);
+          continue;
+        }
         const total = usable.reduce((s, i) => s + w.operations[i]!.weight, 0);
         const pickFrom = (r: number): number => {
           let x = r * total;
@@ -162,7 +167,7 @@ export async function runWorkload(w: Workload, backends: readonly Backend[], pro
         };
         if (w.warmup > 0) await phase(w.warmup, undefined, false);
         await phase(w.duration, w.count, true);
-        progress?.tick(`${b.name} c=${c} round ${round + 1}`);
+        progress?.tick(`${b.name} ${usable.length === 1 ? labels[usable[0]!] : 'mix'} c=${c} round ${round + 1}`);
       }
     }
   }

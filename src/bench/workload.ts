@@ -38,6 +38,8 @@ export interface Workload {
   readonly slot?: string;
   /** For the client backend: the profile of its in-memory token. */
   readonly profile: string;
+  /** true: the operations run together as one weighted mix; false: each is measured on its own. */
+  readonly mix: boolean;
 }
 
 export class WorkloadError extends Error {}
@@ -71,7 +73,7 @@ export function operation(v: unknown): WorkloadOperation {
   return { op: op as OperationName, algorithm: String(algorithm), size: bytes, weight: w };
 }
 
-const DEFAULTS = { name: 'workload', backends: ['client', 'node'], concurrency: [1, 4, 16], duration: 2, warmup: 0.5, rounds: 1, profile: 'pkcs11' };
+const DEFAULTS = { name: 'workload', backends: ['client', 'node'], concurrency: [1, 4, 16], duration: 2, warmup: 0.5, rounds: 1, profile: 'pkcs11', mix: true };
 
 /** A workload from a parsed document and flag overrides. */
 export function workload(doc: Record<string, unknown>, flags: Record<string, unknown> = {}): Workload {
@@ -91,7 +93,7 @@ export function workload(doc: Record<string, unknown>, flags: Record<string, unk
     duration: seconds(v.duration, 'duration'), warmup: seconds(v.warmup, 'warmup'), rounds: positiveInt(v.rounds, 'rounds'),
     ...(v.count !== undefined && { count: positiveInt(v.count, 'count') }),
     ...(v.pin !== undefined && { pin: String(v.pin) }), ...(v.slot !== undefined && { slot: String(v.slot) }),
-    profile: String(v.profile),
+    profile: String(v.profile), mix: v.mix === true || v.mix === 'true',
   };
 }
 

@@ -3,8 +3,8 @@
 // `sealhsm bench [workload.yaml]`: runs a workload on the chosen backends and reports it (markdown on
 // stdout; JSON lines, markdown and an HTML report to files on request; a progress bar on a TTY).
 
-import { writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -14,7 +14,7 @@ import { nodeBackend } from '../../bench/backends/node.js';
 import { moduleSetup, pkcs11Backend } from '../../bench/backends/pkcs11.js';
 import { capacity, type HsmType } from '../../bench/capacity.js';
 import type { Backend } from '../../bench/operations.js';
-import { html, jsonLines, markdown } from '../../bench/report.js';
+import { charts, html, jsonLines, markdown } from '../../bench/report.js';
 import { runWorkload, type Progress } from '../../bench/runner.js';
 import { readWorkload, workload, WorkloadError, type Workload } from '../../bench/workload.js';
 import { CliError, EXIT, success, type Runtime } from '../runtime.js';
@@ -47,12 +47,14 @@ export function registerBench(program: Command, rt: Runtime): void {
     .option('--warmup <time>', 'unrecorded, before each phase').option('--rounds <n>', 'rounds, backends interleaved')
     .option('--pin <pin>', 'for pkcs11:<path> backends (else SEALHSM_BENCH_PIN)').option('--slot <slot>', 'pkcs11: slot index, or id=N')
     .option('--profile <profile>', 'the client backend\'s token profile')
+    .option('--separate', 'measure each operation on its own instead of as one mix')
+    .option('--svg <dir>', 'also write each chart as an SVG file there')
     .option('--jsonl <file>', "JSON lines ('-' for stdout)").option('--markdown <file>').option('--html <file>', 'a self-contained report with charts')
     .option('--target-rate <ops>', 'CloudHSM capacity: HSMs for this many ops/s of the mix').option('--hsm-type <type>', 'hsm1.medium or hsm2m.medium', 'hsm2m.medium')
     .action(async (file: string | undefined, o: Record<string, unknown>, cmd: Command) => {
       const flags = {
         backends: o.backends, operations: o.op, concurrency: o.concurrency, duration: o.duration, count: o.count, warmup: o.warmup,
-        rounds: o.rounds, pin: o.pin ?? rt.env.SEALHSM_BENCH_PIN, slot: o.slot, profile: o.profile,
+        rounds: o.rounds, pin: o.pin ?? rt.env.SEALHSM_BENCH_PIN, slot: o.slot, profile: o.profile, ...(o.separate === true && { mix: false }),
       };
       let w: Workload;
       try {
@@ -66,9 +68,17 @@ export function registerBench(program: Command, rt: Runtime): void {
       try {
         for (const b of w.backends) backends.push(await backendFor(b, w));
         const report = await runWorkload(w, backends, progressBar(Boolean(process.stderr.isTTY) && o.jsonl !== '-'));
-        if (o.jsonl !== undefined && o.jsonl !== '-') writeFileSync(o.jsonl as string, jsonLines(report, cap));
-        if (o.markdown !== undefined) writeFileSync(o.markdown as string, markdown(report, cap));
-        if (o.html !== undefined) writeFileSync(o.html as string, await html(report, cap));
+        const write = (path: string, text: string): void => {
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, text);
+        };
+        if (o.jsonl !== undefined && o.jsonl !== '-') write(o.jsonl as string, jsonLines(report, cap));
+        if (o.markdown !== undefined) write(o.markdown as string, markdown(report, cap));
+        if (o.html !== undefined) write(o.html as string, await html(report, cap));
+        if (o.svg !== undefined) {
+          mkdirSync(o.svg as string, { recursive: true });
+          for (const c of await charts(report)) writeFileSync(join(o.svg as string, `${c.name}.svg`), c.svg);
+        }
         if (o.jsonl === '-') rt.io.out(jsonLines(report, cap).trimEnd());
         else if (cmd.optsWithGlobals().output === 'json' && cmd.parent?.getOptionValueSource('output') !== 'default') rt.io.out(success({ ...report, ...(cap && { capacity: cap }) }));
         else rt.io.out(markdown(report, cap).trimEnd());
