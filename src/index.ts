@@ -62,3 +62,8 @@ export { JoseError, type JoseErrorCode } from './jose/errors.js';
 export { signCompact as signJws, verifyCompact as verifyJws, type JoseKey, type JwsHeader, type VerificationKey, type VerifyOptions } from './jose/jws.js';
 export { signJwt, verifyJwt, type Duration, type JwtClaims, type SignJwtOptions, type VerifyJwtOptions } from './jose/jwt.js';
 export { createJwks, jwkThumbprint, publicJwk } from './jose/jwks.js';
+
+// A KMS-compatible endpoint on the HSM.
+export { startKmsServer, type KmsServer, type KmsServerOptions } from './kms/server.js';
+export type { AccessKey } from './kms/auth.js';
+export type { Faults } from './kms/throttle.js';

@@ -6,17 +6,12 @@
 import type { Command } from 'commander';
 
 import type { HashName, SignMechanism } from '../../client/mechanisms.js';
+import { HASH_BYTES, digestInfo } from '../../keys/digest_info.js';
 import { oneKey } from '../keys_json.js';
 import { CliError, EXIT, type Runtime } from '../runtime.js';
 import { action, dataArg } from './common.js';
 
 const HASHES: Record<string, HashName> = { sha1: 'SHA1', sha224: 'SHA224', sha256: 'SHA256', sha384: 'SHA384', sha512: 'SHA512' };
-const HASH_BYTES: Record<HashName, number> = { SHA1: 20, SHA224: 28, SHA256: 32, SHA384: 48, SHA512: 64 };
-// RFC 8017 §9.2 note 1: the DER DigestInfo prefix of each hash, for RSA PKCS#1 v1.5 over a digest.
-const DIGEST_INFO: Record<HashName, string> = {
-  SHA1: '3021300906052b0e03021a05000414', SHA224: '302d300d06096086480165030402040500041c', SHA256: '3031300d060960864801650304020105000420',
-  SHA384: '3041300d060960864801650304020205000430', SHA512: '3051300d060960864801650304020305000440',
-};
 const MECHANISMS = ['ecdsa', 'ed25519', 'rsa-pkcs', 'rsa-pkcs-pss'] as const;
 type CliSign = (typeof MECHANISMS)[number];
 
@@ -35,7 +30,7 @@ function plan(mech: CliSign, o: Record<string, unknown>, data: Buffer): { mechan
     case 'ecdsa':
       return { mechanism: digest ? 'ECDSA' : `ECDSA_${hash}`, input: data };
     case 'rsa-pkcs':
-      return digest ? { mechanism: 'RSA_PKCS', input: Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), data]) } : { mechanism: `${hash}_RSA_PKCS`, input: data };
+      return digest ? { mechanism: 'RSA_PKCS', input: digestInfo(hash, data) } : { mechanism: `${hash}_RSA_PKCS`, input: data };
     case 'rsa-pkcs-pss': {
       const mgf = o.mgf === undefined ? hash : HASHES[String(o.mgf).replace(/^mgf1-/, '').replace(/-mgf1$/, '')];
       if (mgf === undefined) throw new CliError('SEALHSM_USAGE', '--mgf is mgf1-sha1 .. mgf1-sha512', EXIT.usage);

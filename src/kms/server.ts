@@ -1,0 +1,187 @@
+// src/kms/server.ts
+//
+// A KMS-compatible endpoint (the JSON 1.1 protocol, X-Amz-Target: TrentService.<Operation>) over
+// node:http, its keys on the sealed token. Each request: framing checks, SigV4 (auth.ts), injected
+// faults, the quota buckets (throttle.ts), the operation, and an audit record (audit.ts). Answers
+// carry x-amzn-RequestId and Date; errors are KMS's JSON with HTTP 400 (500 for server faults); an
+// operation this endpoint does not have gets UnsupportedOperationException, never a crash.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import type { SealHsm } from '../client/hsm.js';
+import { AuditLog, type AuditRecord } from './audit.js';
+import { authenticate, readCredentials, type AccessKey, type AuthConfig, type Identity } from './auth.js';
+import { KmsError } from './errors.js';
+import { ALIAS_OPERATIONS } from './ops/aliases.js';
+import { CRYPTO_OPERATIONS } from './ops/crypto.js';
+import { KEY_OPERATIONS } from './ops/keys.js';
+import { ROTATION_OPERATIONS } from './ops/rotation.js';
+import { SIGNING_OPERATIONS } from './ops/signing.js';
+import { type Caller, type Handler, type Service } from './service.js';
+import { KEY_SPECS } from './specs.js';
+import { KmsStore } from './store.js';
+import { Throttle, bucketOf, newFaults, throttled, DEFAULT_QUOTAS, type Faults } from './throttle.js';
+
+const OPERATIONS: Record<string, Handler> = { ...KEY_OPERATIONS, ...ALIAS_OPERATIONS, ...CRYPTO_OPERATIONS, ...SIGNING_OPERATIONS, ...ROTATION_OPERATIONS };
+const READ_ONLY = new Set(['DescribeKey', 'ListKeys', 'ListAliases', 'ListResourceTags', 'GetPublicKey', 'GetKeyRotationStatus', 'ListKeyRotations']);
+const CHANGES = new Set(['CreateKey', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'UpdateKeyDescription', 'TagResource', 'UntagResource',
+  'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'EnableKeyRotation', 'DisableKeyRotation', 'RotateKeyOnDemand']);
+// Request members that are secret or bulk, never written to the audit log.
+const NOT_AUDITED = new Set(['Plaintext', 'Message', 'Signature', 'Mac', 'CiphertextBlob', 'GrantTokens']);
+const MAX_BODY = 1024 * 1024;
+
+export interface KmsServerOptions {
+  /** A client logged in as the KMS crypto user (the token's `kmsuser`). */
+  readonly hsm: SealHsm;
+  readonly port?: number;
+  readonly host?: string;
+  readonly region?: string;
+  /** The account of requests whose access key is not in the credentials (only with allowUnsigned). */
+  readonly account?: string;
+  /** Access keys that may call, or a credentials file (YAML/JSON). */
+  readonly credentials?: readonly AccessKey[] | string;
+  /** Accept requests unsigned or with signatures nobody checks. For throwaway tests only. */
+  readonly allowUnsigned?: boolean;
+  /** KMS's request quotas (default), other rates per bucket, or false for none. */
+  readonly throttling?: boolean | Readonly<Record<string, number>>;
+  /** The audit log file; default kms-audit.jsonl in the token directory given as `tokenDir`; false for none. */
+  readonly auditLog?: string | false;
+  readonly tokenDir?: string;
+  /** Milliseconds since the epoch (tests move time to see rotation and deletion happen). */
+  readonly clock?: () => number;
+  /** Where the start-up warning goes (default stderr). */
+  readonly warn?: (message: string) => void;
+}
+
+export interface KmsServer {
+  readonly url: string;
+  readonly port: number;
+  /** Switch throttling, latency or an outage on and off while the server runs. */
+  readonly faults: Faults;
+  readonly auditLog: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
+  const { hsm } = options;
+  if (hsm.currentUser?.role !== 'crypto-user') throw new TypeError('startKmsServer needs a SealHsm with its KMS crypto user logged in');
+  const clock = options.clock ?? Date.now;
+  const keys = typeof options.credentials === 'string' ? readCredentials(options.credentials) : options.credentials ?? [];
+  const auth: AuthConfig = {
+    keys: new Map(keys.map((k) => [k.accessKeyId, k])), allowUnsigned: options.allowUnsigned ?? false,
+    account: options.account ?? '111122223333', region: options.region ?? 'us-east-1',
+  };
+  if (!auth.allowUnsigned && keys.length === 0) throw new TypeError('give credentials (access keys that may call), or allowUnsigned for a throwaway test endpoint');
+  if (auth.allowUnsigned) (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))('WARNING: this KMS endpoint accepts unsigned requests and checks no signature: anyone who can reach it can use its keys. For throwaway tests only.');
+  const store = await KmsStore.open(hsm);
+  const auditPath = options.auditLog === false ? undefined : options.auditLog ?? (options.tokenDir !== undefined ? join(options.tokenDir, 'kms-audit.jsonl') : undefined);
+  const audit = auditPath === undefined ? undefined : await AuditLog.open(auditPath, store);
+  const throttle = options.throttling === false ? undefined : new Throttle(options.throttling === true || options.throttling === undefined ? DEFAULT_QUOTAS : options.throttling);
+  const faults = newFaults();
+  let lock: Promise<unknown> = Promise.resolve();
+  const svc: Service = {
+    store, now: () => Math.floor(clock() / 1000),
+    exclusive<T>(f: () => Promise<T>): Promise<T> {
+      const run = lock.then(f);
+      lock = run.catch(() => undefined);
+      return run;
+    },
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, date: new Date(clock()).toUTCString() });
+      res.end(JSON.stringify(body));
+    };
+    const fail = (e: KmsError) => send(e.status, { __type: e.type, ...(e.message && { message: e.message }) });
+    let identity: Identity | undefined;
+    let op = '';
+    let params: Record<string, unknown> = {};
+    let keyArn: string | undefined;
+    let error: KmsError | undefined;
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY) throw new KmsError('SerializationException', 'The request body is too large');
+        chunks.push(chunk as Buffer);
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (req.method !== 'POST') throw new KmsError('UnknownOperationException', `${req.method} is not a KMS request; KMS takes POST /`);
+      const target = /^TrentService\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''));
+      if (target === null) throw new KmsError('UnknownOperationException', 'X-Amz-Target must be TrentService.<Operation>');
+      op = target[1]!;
+      identity = await authenticate(req, body, auth, clock());
+      const handler = OPERATIONS[op];
+      if (handler === undefined) throw new KmsError('UnsupportedOperationException', `${op} is not supported by this endpoint`);
+      if (faults.outage) throw new KmsError('KMSInternalException', 'The service is unavailable (an injected outage).');
+      if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (faults.throttleNext > 0) {
+        faults.throttleNext--;
+        throw throttled();
+      }
+      if (faults.throttleRate > 0 && Math.random() < faults.throttleRate) throw throttled();
+      try {
+        params = body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      } catch {
+        throw new KmsError('SerializationException', 'The request body is not JSON');
+      }
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new KmsError('SerializationException', 'The request body must be a JSON object');
+      const caller: Caller = { account: identity.account, region: identity.region, accessKeyId: identity.accessKeyId, sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '') };
+      if (throttle) {
+        const keyId = typeof params.KeyId === 'string' ? params.KeyId : undefined;
+        const rec = keyId === undefined ? undefined : [...store.keys.values()].find((k) => k.KeyId === keyId || k.Arn === keyId);
+        throttle.take(caller.account, bucketOf(op, rec ? KEY_SPECS[rec.KeySpec]?.kind : undefined), clock());
+      }
+      const out = CHANGES.has(op) ? await svc.exclusive(() => handler(params, caller, svc)) : await handler(params, caller, svc);
+      keyArn = out.keyArn;
+      send(200, out.body);
+    } catch (e) {
+      error = e instanceof KmsError ? e : new KmsError('KMSInternalException', 'An internal error occurred.');
+      if (!(e instanceof KmsError)) process.stderr.write(`sealhsm kms: ${op || 'request'} failed: ${(e as Error).stack ?? String(e)}\n`);
+      fail(error);
+    }
+    if (audit && identity) {
+      const record: AuditRecord = {
+        eventVersion: '1.08', eventTime: new Date(clock()).toISOString(), eventSource: 'kms.amazonaws.com', eventName: op, awsRegion: identity.region,
+        sourceIPAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? ''),
+        userIdentity: { type: 'IAMUser', accountId: identity.account, accessKeyId: identity.accessKeyId },
+        requestParameters: Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_AUDITED.has(k))),
+        responseElements: null, ...(error && { errorCode: error.type, errorMessage: error.message }),
+        requestID: requestId, eventID: randomUUID(), readOnly: READ_ONLY.has(op),
+        ...(keyArn && { resources: [{ ARN: keyArn, accountId: identity.account, type: 'AWS::KMS::Key' as const }] }),
+        eventType: 'AwsApiCall', managementEvent: true, eventCategory: 'Management',
+      };
+      await audit.append(record).catch((e: unknown) => process.stderr.write(`sealhsm kms: the audit log could not be written: ${String(e)}\n`));
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      process.stderr.write(`sealhsm kms: ${String(e)}\n`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`, port, faults, auditLog: auditPath,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await audit?.checkpoint();
+      store.close();
+    },
+  };
+}
