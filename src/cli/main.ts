@@ -13,6 +13,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCrypto } from './commands/crypto.js';
 import { registerKey } from './commands/key.js';
+import { registerKms } from './commands/kms.js';
 import { registerUser } from './commands/user.js';
 import { registerWrap } from './commands/wrap.js';
 import { interactive } from './interactive.js';
@@ -36,6 +37,7 @@ export function buildProgram(rt: Runtime, { inSession = false } = {}): Command {
   registerWrap(program.commands.find((c) => c.name() === 'key')!, rt);
   registerCrypto(program, rt);
   registerBench(program, rt);
+  registerKms(program, rt);
   if (!inSession) {
     program.command('interactive').description('a prompt that keeps the token open and the login (help, quit)')
       .action(async (_o: unknown, cmd: Command) => {

@@ -85,7 +85,7 @@ export class AuditLog {
       const chain = { seq: this.#last.seq + 1, prev, mac };
       await appendFile(this.path, `${JSON.stringify({ ...record, chain })}\n`);
       this.#last = chain;
-      if (chain.seq % 100 === 0) await this.checkpoint();
+      if (chain.seq % 100 === 0) await this.#saveCheckpoint();
     });
     this.#queue = next.catch(() => undefined);
     return next;
@@ -94,7 +94,11 @@ export class AuditLog {
   /** Records the last position in the token. */
   async checkpoint(): Promise<void> {
     await this.#queue;
-    await this.#store.saveDoc(CHECKPOINT, { seq: this.#last.seq, mac: this.#last.mac });
+    await this.#saveCheckpoint();
+  }
+
+  #saveCheckpoint(): Promise<void> {
+    return this.#store.saveDoc(CHECKPOINT, { seq: this.#last.seq, mac: this.#last.mac });
   }
 
   /** Checks a log against the HSM key and the token's checkpoint. */

@@ -20,7 +20,7 @@ import { CRYPTO_OPERATIONS } from './ops/crypto.js';
 import { KEY_OPERATIONS } from './ops/keys.js';
 import { ROTATION_OPERATIONS } from './ops/rotation.js';
 import { SIGNING_OPERATIONS } from './ops/signing.js';
-import { type Caller, type Handler, type Service } from './service.js';
+import { housekeeping, type Caller, type Handler, type Service } from './service.js';
 import { KEY_SPECS } from './specs.js';
 import { KmsStore } from './store.js';
 import { Throttle, bucketOf, newFaults, throttled, DEFAULT_QUOTAS, type Faults } from './throttle.js';
@@ -97,12 +97,12 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, date: new Date(clock()).toUTCString() });
       res.end(JSON.stringify(body));
     };
-    const fail = (e: KmsError) => send(e.status, { __type: e.type, ...(e.message && { message: e.message }) });
     let identity: Identity | undefined;
     let op = '';
     let params: Record<string, unknown> = {};
     let keyArn: string | undefined;
     let error: KmsError | undefined;
+    let response: Record<string, unknown> = {};
     try {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -132,6 +132,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         throw new KmsError('SerializationException', 'The request body is not JSON');
       }
       if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new KmsError('SerializationException', 'The request body must be a JSON object');
+      await housekeeping(svc);
       const caller: Caller = { account: identity.account, region: identity.region, accessKeyId: identity.accessKeyId, sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '') };
       if (throttle) {
         const keyId = typeof params.KeyId === 'string' ? params.KeyId : undefined;
@@ -140,11 +141,10 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       }
       const out = CHANGES.has(op) ? await svc.exclusive(() => handler(params, caller, svc)) : await handler(params, caller, svc);
       keyArn = out.keyArn;
-      send(200, out.body);
+      response = out.body;
     } catch (e) {
       error = e instanceof KmsError ? e : new KmsError('KMSInternalException', 'An internal error occurred.');
       if (!(e instanceof KmsError)) process.stderr.write(`sealhsm kms: ${op || 'request'} failed: ${(e as Error).stack ?? String(e)}\n`);
-      fail(error);
     }
     if (audit && identity) {
       const record: AuditRecord = {
@@ -157,8 +157,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         ...(keyArn && { resources: [{ ARN: keyArn, accountId: identity.account, type: 'AWS::KMS::Key' as const }] }),
         eventType: 'AwsApiCall', managementEvent: true, eventCategory: 'Management',
       };
+      // The record is written before the answer leaves: a caller never sees a result the log lacks.
       await audit.append(record).catch((e: unknown) => process.stderr.write(`sealhsm kms: the audit log could not be written: ${String(e)}\n`));
     }
+    if (error) send(error.status, { __type: error.type, ...(error.message && { message: error.message }) });
+    else send(200, response);
   };
 
   const server: Server = createServer((req, res) => {

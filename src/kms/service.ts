@@ -70,9 +70,8 @@ export function int(req: Record<string, unknown>, name: string, min: number, max
   return v;
 }
 
-/** The key a KeyId input names, for this caller, after KMS's own scheduled work. */
+/** The key a KeyId input names, for this caller. */
 export async function resolveKey(svc: Service, c: Caller, keyId: string): Promise<KeyRecord> {
-  await housekeeping(svc);
   let id = keyId;
   const arn = /^arn:aws:kms:([^:]+):(\d{12}):(key\/|alias\/)(.+)$/.exec(keyId);
   if (arn) {
@@ -106,8 +105,8 @@ export function requireUsage(rec: KeyRecord, usage: KeyUsage, op: string): void 
   if (rec.KeyUsage !== usage) throw new KmsError('InvalidKeyUsageException', `${rec.Arn} key usage is ${rec.KeyUsage} which is not valid for ${op}.`);
 }
 
-/** KMS's own schedule, done when requests come: keys past their deletion date go, with their aliases
- *  and material; keys due for automatic rotation get a new material version. */
+/** KMS's own schedule, done as each request arrives (before it runs): keys past their deletion date
+ *  go, with their aliases and material; keys due for automatic rotation get a new material version. */
 export async function housekeeping(svc: Service): Promise<void> {
   const now = svc.now();
   const due = (rec: KeyRecord) => (rec.KeyState === 'PendingDeletion' && rec.DeletionDate !== undefined && rec.DeletionDate <= now)

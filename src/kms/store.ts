@@ -61,6 +61,7 @@ export class KmsStore {
   readonly #objects = new Map<string, number>();
   readonly #material = new Map<string, KeyHandle>();
   readonly #docs = new Map<string, object>();
+  readonly #revs = new Map<string, number>();
 
   private constructor(hsm: SealHsm, session: number) {
     this.#hsm = hsm;
@@ -74,7 +75,14 @@ export class KmsStore {
     for (const ref of refs) {
       const [label, value] = await call(native.getAttributes(store.#session, ref, [CKA.LABEL, CKA.VALUE]));
       const name = label?.value?.toString('utf8') ?? '';
-      const doc = JSON.parse(value?.value?.toString('utf8') ?? '{}') as KeyRecord & AliasRecord;
+      const { rev, doc } = JSON.parse(value?.value?.toString('utf8') ?? '{}') as { rev: number; doc: KeyRecord & AliasRecord };
+      const seen = store.#revs.get(name);
+      if (seen !== undefined && seen >= rev) {
+        await call(native.destroyObject(store.#session, ref)); // an older revision a crash left behind
+        continue;
+      }
+      if (seen !== undefined) await call(native.destroyObject(store.#session, store.#objects.get(name)!));
+      store.#revs.set(name, rev);
       store.#objects.set(name, ref);
       if (name.startsWith('key:')) store.keys.set(doc.KeyId, doc);
       else if (name.startsWith('alias:')) store.aliases.set(name.slice(6), doc);
@@ -133,17 +141,18 @@ export class KmsStore {
     return k;
   }
 
+  // A data object's value is fixed at creation (CloudHSM's rule), so a change writes a new object with
+  // the next revision and then removes the old one; open() keeps the newest if a crash left both.
   async #put(name: string, doc: object): Promise<void> {
-    const value = Buffer.from(JSON.stringify(doc), 'utf8');
-    const ref = this.#objects.get(name);
-    if (ref !== undefined) {
-      await call(native.setAttributes(this.#session, ref, [[CKA.VALUE, value]]));
-      return;
-    }
+    const rev = (this.#revs.get(name) ?? 0) + 1;
+    const value = Buffer.from(JSON.stringify({ rev, doc }), 'utf8');
     const created = await call(native.createObject(this.#session, [
       [CKA.CLASS, CKO.DATA], [CKA.TOKEN, true], [CKA.PRIVATE, true], [CKA.APPLICATION, APP], [CKA.LABEL, name], [CKA.VALUE, value],
     ]));
+    const old = this.#objects.get(name);
     this.#objects.set(name, created);
+    this.#revs.set(name, rev);
+    if (old !== undefined) await call(native.destroyObject(this.#session, old));
   }
 
   async #remove(name: string): Promise<void> {

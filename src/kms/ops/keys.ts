@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { KmsError, validation } from '../errors.js';
 import { KEY_SPECS, generate, type KeyUsage } from '../specs.js';
 import { idBytes, materialLabel, type KeyRecord } from '../store.js';
-import { housekeeping, int, keyArn, resolveKey, str, type Caller, type Handler, type Service } from '../service.js';
+import { int, keyArn, resolveKey, str, type Caller, type Handler, type Service } from '../service.js';
 
 export function keyMetadata(rec: KeyRecord): Record<string, unknown> {
   const spec = KEY_SPECS[rec.KeySpec]!;
@@ -73,7 +73,6 @@ export function page<T>(items: readonly T[], req: Record<string, unknown>): { it
 }
 
 const ListKeys: Handler = async (req, c, svc) => {
-  await housekeeping(svc);
   const mine = [...svc.store.keys.values()].filter((k) => k.AWSAccountId === c.account && k.Region === c.region).sort((a, b) => a.CreationDate - b.CreationDate || (a.KeyId < b.KeyId ? -1 : 1));
   const { items, next } = page(mine, req);
   return { body: { Keys: items.map((k) => ({ KeyId: k.KeyId, KeyArn: k.Arn })), Truncated: next !== undefined, ...(next && { NextMarker: next }) } };
