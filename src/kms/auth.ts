@@ -89,7 +89,8 @@ export async function authenticate(req: IncomingMessage, body: string, cfg: Auth
   }
   const url = new URL(req.url ?? '/', 'http://x');
   const request = new HttpRequest({ method: req.method ?? 'POST', protocol: 'http:', hostname: headers.host ?? 'localhost', path: url.pathname, headers, body });
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'kms', sha256: Hash.bind(null, 'sha256') });
+  // applyChecksum off: the signer must not add an x-amz-content-sha256 header the client did not sign (botocore does not send one).
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'kms', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
   const again = await signer.sign(request, { signingDate: date, signableHeaders: new Set(signed) });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(again.headers.authorization ?? again.headers.Authorization))?.[1] ?? '';
   if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
