@@ -106,6 +106,19 @@ describe('a run on every backend', () => {
   });
 });
 
+describe('the kms backend', () => {
+  it('runs GenerateDataKey, Encrypt, Decrypt and Sign through the AWS SDK against the endpoint', () => {
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--op', 'generate:aes256-gcm', 'encrypt:aes256-gcm:512', 'decrypt:aes256-gcm:512', 'sign:ecdsa-p256', 'digest:sha256',
+      '--backends', 'kms', '--separate', '--concurrency', '2', '--count', '20', '--warmup', '0', '--jsonl', '-'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; operation?: string; errors?: object; operations?: number });
+    const results = lines.filter((l) => l.type === 'result');
+    expect(results.map((l) => l.operation)).toEqual(['generate:aes256-gcm', 'encrypt:aes256-gcm:512', 'decrypt:aes256-gcm:512', 'sign:ecdsa-p256:64']);
+    for (const row of results) expect([row.errors, row.operations]).toEqual([{}, 20]);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'not-applicable', backend: 'kms', operation: 'digest:sha256:64' }));
+  });
+});
+
 describe('CloudHSM capacity', () => {
   it('uses AWS\'s published per-HSM rates, N+1, and lists what AWS does not publish', () => {
     const w = workload({ operations: ['sign:ecdsa-p256:64:1', 'sign:rsa2048-pkcs1:64:1', 'encrypt:aes256-gcm'] });

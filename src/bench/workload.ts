@@ -22,7 +22,7 @@ export interface WorkloadOperation {
 export interface Workload {
   readonly name: string;
   readonly operations: readonly WorkloadOperation[];
-  /** 'client', 'module', 'node', or 'pkcs11:<path>' (any PKCS#11 library). */
+  /** 'client', 'module', 'node', 'kms' (the KMS endpoint through the AWS SDK), or 'pkcs11:<path>' (any PKCS#11 library). */
   readonly backends: readonly string[];
   readonly concurrency: readonly number[];
   /** Seconds per measured phase (ignored when `count` is set). */
@@ -83,7 +83,7 @@ export function workload(doc: Record<string, unknown>, flags: Record<string, unk
   const backends = (typeof v.backends === 'string' ? v.backends.split(',') : v.backends) as unknown;
   if (!Array.isArray(backends) || backends.length === 0) throw new WorkloadError('backends is a list: client, module, node, pkcs11:<path>');
   for (const b of backends) {
-    if (typeof b !== 'string' || !(['client', 'module', 'node'].includes(b) || /^pkcs11:.+/.test(b))) throw new WorkloadError(`unknown backend '${String(b)}' (client, module, node, pkcs11:<path>)`);
+    if (typeof b !== 'string' || !(['client', 'module', 'node', 'kms'].includes(b) || /^pkcs11:.+/.test(b))) throw new WorkloadError(`unknown backend '${String(b)}' (client, module, node, kms, pkcs11:<path>)`);
   }
   const conc = (typeof v.concurrency === 'string' ? v.concurrency.split(',') : typeof v.concurrency === 'number' ? [v.concurrency] : v.concurrency) as unknown;
   if (!Array.isArray(conc) || conc.length === 0) throw new WorkloadError('concurrency is a number or a list like 1,4,16');

@@ -10,6 +10,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 
 import { clientBackend } from '../../bench/backends/client.js';
+import { kmsBackend } from '../../bench/backends/kms.js';
 import { nodeBackend } from '../../bench/backends/node.js';
 import { moduleSetup, pkcs11Backend } from '../../bench/backends/pkcs11.js';
 import { capacity, type HsmType } from '../../bench/capacity.js';
@@ -22,6 +23,7 @@ import { CliError, EXIT, success, type Runtime } from '../runtime.js';
 async function backendFor(name: string, w: Workload): Promise<Backend> {
   if (name === 'client') return clientBackend(w.profile);
   if (name === 'node') return nodeBackend();
+  if (name === 'kms') return kmsBackend();
   if (name === 'module') {
     const m = moduleSetup();
     process.env.SEALHSM_PKCS11_CONF = m.conf; // read by the module at C_Initialize
@@ -40,7 +42,7 @@ function progressBar(enabled: boolean): Progress | undefined {
 export function registerBench(program: Command, rt: Runtime): void {
   program.command('bench').argument('[workload]', 'a workload file (YAML or JSON)')
     .description('benchmark a workload on sealhsm (client, module), node:crypto and any PKCS#11 library')
-    .option('--backends <list>', 'client, module, node, pkcs11:<library path> (comma-separated)')
+    .option('--backends <list>', 'client, module, node, kms, pkcs11:<library path> (comma-separated)')
     .option('--op <spec...>', 'op:algorithm[:size[:weight]], e.g. sign:ecdsa-p256 encrypt:aes256-gcm:1024')
     .option('--concurrency <list>', 'operations in flight, e.g. 1,4,16')
     .option('--duration <time>', 'per measured phase, e.g. 2s').option('--count <n>', 'operations per phase instead of a duration')
