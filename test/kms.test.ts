@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { KMS } from '@aws-sdk/client-kms';
+import { InvalidCiphertextException, KMS, KMSServiceException, NotFoundException } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKmsServer, type KmsServer, type SealHsm } from '../src/index.js';
@@ -64,7 +64,11 @@ describe('keys, aliases, tags', () => {
     }
     expect(await nameOf(kms.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCRYPT_DECRYPT' }))).toBe('ValidationException');
     expect(await nameOf(kms.createKey({ KeySpec: 'ML_DSA_44' as 'RSA_2048' }))).toBe('ValidationException');
-    expect(await nameOf(kms.describeKey({ KeyId: '00000000-0000-0000-0000-000000000000' }))).toBe('NotFoundException');
+    const notFound = await kms.describeKey({ KeyId: '00000000-0000-0000-0000-000000000000' }).catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(NotFoundException); // the SDK's own exception classes
+    expect(notFound).toBeInstanceOf(KMSServiceException);
+    expect((notFound as NotFoundException).$metadata.httpStatusCode).toBe(400);
+    expect((notFound as NotFoundException).message).toBe("Key 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000' does not exist");
   });
 
   it('ListKeys pages; another account sees none of these keys', async () => {
@@ -120,6 +124,7 @@ describe('symmetric encryption and data keys', () => {
     // no separator confusion: {"ab":"c"} is not {"a":"bc"}
     const e2 = await kms.encrypt({ KeyId: key, Plaintext: Buffer.from('x'), EncryptionContext: { ab: 'c' } });
     expect(await nameOf(kms.decrypt({ CiphertextBlob: e2.CiphertextBlob, EncryptionContext: { a: 'bc' } }))).toBe('InvalidCiphertextException');
+    expect(await kms.decrypt({ CiphertextBlob: enc.CiphertextBlob }).catch((e: unknown) => e)).toBeInstanceOf(InvalidCiphertextException);
     const tampered = Buffer.from(enc.CiphertextBlob!);
     tampered[tampered.length - 1]! ^= 1;
     expect(await nameOf(kms.decrypt({ CiphertextBlob: tampered, EncryptionContext: { purpose: 'test', tenant: 't-1' } }))).toBe('InvalidCiphertextException');
