@@ -13,7 +13,7 @@ import { InvalidCiphertextException, KMS, KMSServiceException, NotFoundException
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKmsServer, type KmsServer, type SealHsm } from '../src/index.js';
-import { cryptoUser } from './helpers/hsm.js';
+import { cryptoUser, nameOf } from './helpers/hsm.js';
 
 process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';
 const CREDS = { accessKeyId: 'AKIDSEALHSMTEST', secretAccessKey: 'test-secret-key' };
@@ -39,14 +39,6 @@ afterAll(async () => {
 
 function client(creds = CREDS, extra: object = {}): KMS {
   return new KMS({ region: 'us-east-1', endpoint: server.url, credentials: creds, maxAttempts: 3, ...extra });
-}
-async function nameOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return (e as Error).name;
-  }
 }
 const text = (b: Uint8Array | undefined) => Buffer.from(b!).toString();
 

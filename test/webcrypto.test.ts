@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { HsmError, SealHsm, type HsmCryptoKey, type HsmSubtleCrypto, type ProfileName } from '../src/index.js';
-import { cryptoUser } from './helpers/hsm.js';
+import { cryptoUser, nameOf } from './helpers/hsm.js';
 
 const ns = webcrypto.subtle;
 const open: SealHsm[] = [];
@@ -26,14 +26,6 @@ const e65537 = new Uint8Array([1, 0, 1]);
 const same = (a: ArrayBuffer, b: ArrayBuffer): boolean => Buffer.from(a).equals(Buffer.from(b));
 const hsmKey = (k: wc.CryptoKey): HsmCryptoKey => k as HsmCryptoKey;
 
-async function nameOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return (e as Error).name;
-  }
-}
 
 describe('algorithms the profile offers', () => {
   it('pkcs11 offers every algorithm the core has a mechanism for; the CloudHSM profile leaves out HKDF', async () => {

@@ -71,3 +71,13 @@ export async function cryptoUser(profile: ProfileName = 'pkcs11'): Promise<SealH
   await hsm.login(user, `${user}-password`);
   return hsm;
 }
+
+/** The name of what a promise rejects with ('resolved' when it does not): for DOMException and SDK error names. */
+export async function nameOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return (e as Error).name;
+  }
+}
