@@ -446,6 +446,26 @@ describe('15. quotas per HSM type', () => {
     await hsm.keys.importPublicKey(crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
     expect(await codeOf(hsm.keys.generateEc({ curve: 'secp256r1' }))).toBe('CKR_DEVICE_MEMORY');
     await expect(hsm.keys.generateAes()).resolves.toBeDefined();
+    // the quota's count follows deletions: two deleted halves make room for one new pair
+    const [a, b] = await hsm.keys.find({ class: 'public-key', type: 'ec' });
+    await a!.delete();
+    await b!.delete();
+    await expect(hsm.keys.generateEc({ curve: 'secp256r1' })).resolves.toBeDefined();
+    expect(await codeOf(hsm.keys.generateEc({ curve: 'secp256r1' }))).toBe('CKR_DEVICE_MEMORY');
+  });
+
+  it('the key quota counts session keys, and closing their session gives the room back', async () => {
+    const c = await rawLoggedIn('cloudhsm-hsm1');
+    try {
+      const gen = (s: number) => call(native.generateKey(s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 16]]));
+      for (let i = 0; i < 3300; i += 100) await Promise.all(Array.from({ length: 100 }, () => gen(c.s)));
+      const s2 = c.session();
+      expect(await codeOf(gen(s2))).toBe('CKR_DEVICE_MEMORY');
+      native.closeSession(c.s);
+      await expect(gen(s2)).resolves.toBeGreaterThan(0);
+    } finally {
+      c.close();
+    }
   });
 
   it('hsm1.medium: 250 users, then CKR_DEVICE_MEMORY', async () => {

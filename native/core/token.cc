@@ -100,7 +100,7 @@ ObjectRef Token::Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const {
       if (profile_.ownership && !c) Fail(invalid, "no object with handle " + std::to_string(h));
       found = LoadStored(*row);  // verifies the seal
       std::unique_lock lock(mu_);
-      objects_.emplace(h, found);
+      if (objects_.emplace(h, found).second) Tally(h, *found, +1);
     }
   }
   if (!found || !Visible(*found, c)) Fail(invalid, "no object with handle " + std::to_string(h));
@@ -135,14 +135,17 @@ std::string Token::RequireCreator(bool private_object) const {
   return {};
 }
 
-void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys, std::size_t stored_asymmetric) const {
-  std::size_t keys = stored_keys, asym = stored_asymmetric;
+void Token::Tally(CK_OBJECT_HANDLE h, const Object& o, int delta) const {
   // A persistent token's store counts its own keys; its session objects sit from kFirstSessionHandle
-  // on, so the cache of token objects (up to the whole token) is not walked on every create.
-  for (auto it = store_ ? objects_.lower_bound(kFirstSessionHandle) : objects_.begin(); it != objects_.end(); ++it) {
-    keys += it->second->IsKey() ? 1 : 0;
-    asym += IsAsymmetric(*it->second) ? 1 : 0;
-  }
+  // on. A memory token's objects are all counted here.
+  if (store_ && h < kFirstSessionHandle) return;
+  if (o.IsKey()) tallied_keys_ += static_cast<std::size_t>(delta);
+  if (IsAsymmetric(o)) tallied_asymmetric_ += static_cast<std::size_t>(delta);
+}
+
+void Token::CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys, std::size_t stored_asymmetric) const {
+  // The counts are kept as objects come and go (Tally): a create costs the same with 10 keys or 100,000.
+  std::size_t keys = stored_keys + tallied_keys_, asym = stored_asymmetric + tallied_asymmetric_;
   if (keys + new_keys > profile_.max_keys) Fail(CKR_DEVICE_MEMORY, "the key quota (" + std::to_string(profile_.max_keys) + ") is reached");
   if (asym + new_asymmetric > profile_.max_asymmetric_keys) {
     Fail(CKR_DEVICE_MEMORY, "the asymmetric key quota (" + std::to_string(profile_.max_asymmetric_keys) + ") is reached");
@@ -162,6 +165,7 @@ CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   std::unique_lock lock(mu_);
   CheckQuota(obj->IsKey() ? 1 : 0, IsAsymmetric(*obj) ? 1 : 0, stored_keys, stored_asym);
   CK_OBJECT_HANDLE h = next_handle_++;
+  Tally(h, *obj, +1);
   objects_.emplace(h, std::move(obj));
   return h;
 }
@@ -316,7 +320,11 @@ void Token::DestroyObject(Session& s, CK_OBJECT_HANDLE h) {
   if (profile_.ownership) RequireKeyUser();
   if (store_ && obj->IsTokenObject()) store_->Delete(h);
   std::unique_lock lock(mu_);
-  objects_.erase(h);
+  auto it = objects_.find(h);
+  if (it != objects_.end()) {
+    Tally(h, *it->second, -1);
+    objects_.erase(it);
+  }
 }
 
 std::vector<AttributeValue> Token::GetAttributes(Session&, CK_OBJECT_HANDLE h, const std::vector<CK_ATTRIBUTE_TYPE>& types) {
@@ -483,7 +491,12 @@ KeyOwnership Token::Ownership(Session&, CK_OBJECT_HANDLE h) {
 void Token::DropSessionObjects(CK_SESSION_HANDLE h) {
   std::unique_lock lock(mu_);
   for (auto it = objects_.begin(); it != objects_.end();) {
-    it = it->second->creator == h ? objects_.erase(it) : std::next(it);
+    if (it->second->creator != h) {
+      ++it;
+      continue;
+    }
+    Tally(it->first, *it->second, -1);
+    it = objects_.erase(it);
   }
 }
 

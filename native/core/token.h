@@ -150,6 +150,9 @@ class Token {
   CK_OBJECT_HANDLE Store(Session& s, std::shared_ptr<Object> obj);
   // mu_ held; `stored_*` are the store's counts (read inside its write transaction), 0 for memory tokens.
   void CheckQuota(std::size_t new_keys, std::size_t new_asymmetric, std::size_t stored_keys = 0, std::size_t stored_asymmetric = 0) const;
+  // Keeps the quota's count of the objects CheckQuota counts (every object of a memory token; a
+  // persistent token's session objects) as objects_ gains (+1) or loses (-1) one. Under mu_.
+  void Tally(CK_OBJECT_HANDLE h, const Object& o, int delta) const;
   // Persistent tokens: token objects inserted in one transaction (a key pair's halves together).
   std::vector<CK_OBJECT_HANDLE> StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs);
   const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
@@ -188,6 +191,7 @@ class Token {
   mutable std::shared_mutex mu_;
   // Session objects, and for persistent tokens a cache of token objects read (and verified) from the store.
   mutable std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
+  mutable std::size_t tallied_keys_ = 0, tallied_asymmetric_ = 0;  // mu_: see Tally
   CK_OBJECT_HANDLE next_handle_ = 1;
   mutable std::mutex auth_mu_;
   mutable UserDb users_;

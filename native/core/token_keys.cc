@@ -92,7 +92,10 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   } catch (...) {
     if (stored_pub) store_->Delete(hpub);  // a mixed pair (one half a session object) is not one transaction
     std::unique_lock lock(mu_);
-    objects_.erase(hpub);
+    if (auto it = objects_.find(hpub); it != objects_.end()) {
+      Tally(hpub, *it->second, -1);
+      objects_.erase(it);
+    }
     throw;
   }
 }
