@@ -55,7 +55,7 @@ export class KeyManager {
     const { bits = 256, ...attrs } = options;
     if (bits !== 128 && bits !== 192 && bits !== 256) throw new RangeError('bits must be 128, 192 or 256');
     const tmpl = [[CKA.VALUE_LEN, bits / 8] as [number, number], ...toTemplate(withDefaults(attrs, { encrypt: true, decrypt: true }))];
-    return this.#load(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.AES_KEY_GEN }, tmpl)));
+    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.AES_KEY_GEN }, tmpl)), 'secret-key', 'aes');
   }
 
   /** A generic secret of 1–800 bytes (HMAC, KDF input). */
@@ -63,18 +63,19 @@ export class KeyManager {
     const { length, ...attrs } = options;
     if (!Number.isInteger(length)) throw new TypeError('length must be an integer number of bytes');
     const tmpl = [[CKA.VALUE_LEN, length] as [number, number], ...toTemplate(withDefaults(attrs, { sign: true, verify: true }))];
-    return this.#load(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.GENERIC_SECRET_KEY_GEN }, tmpl)));
+    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.GENERIC_SECRET_KEY_GEN }, tmpl)), 'secret-key', 'generic-secret');
   }
 
   /** An EC key pair on a named curve. */
   async generateEc(options: { curve: Exclude<CurveName, 'ed25519'> } & KeyAttributes): Promise<KeyPair> {
     const { curve, ...attrs } = options;
-    return this.#pair(CKM.EC_KEY_PAIR_GEN, [[CKA.EC_PARAMS, curveByName(curve).params]], withDefaults(attrs, { sign: true, verify: true }));
+    const info = curveByName(curve);
+    return this.#pair(CKM.EC_KEY_PAIR_GEN, [[CKA.EC_PARAMS, info.params]], withDefaults(attrs, { sign: true, verify: true }), 'ec', info.name);
   }
 
   /** An Ed25519 key pair (hsm2m.medium non-FIPS and pkcs11 profiles). */
   async generateEd25519(options: KeyAttributes = {}): Promise<KeyPair> {
-    return this.#pair(CKM.EC_EDWARDS_KEY_PAIR_GEN, [[CKA.EC_PARAMS, curveByName('ed25519').params]], withDefaults(options, { sign: true, verify: true }));
+    return this.#pair(CKM.EC_EDWARDS_KEY_PAIR_GEN, [[CKA.EC_PARAMS, curveByName('ed25519').params]], withDefaults(options, { sign: true, verify: true }), 'ed25519', 'ed25519');
   }
 
   /** An RSA key pair: 2048–4096 bits in steps of 256 (default 2048; from 1024 in the pkcs11 profile),
@@ -86,7 +87,7 @@ export class KeyManager {
     const hex = publicExponent.toString(16);
     const e = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
     const mech = x931 ? CKM.RSA_X9_31_KEY_PAIR_GEN : CKM.RSA_PKCS_KEY_PAIR_GEN;
-    return this.#pair(mech, [[CKA.MODULUS_BITS, modulusBits], [CKA.PUBLIC_EXPONENT, e]], withDefaults(attrs, { sign: true, verify: true }));
+    return this.#pair(mech, [[CKA.MODULUS_BITS, modulusBits], [CKA.PUBLIC_EXPONENT, e]], withDefaults(attrs, { sign: true, verify: true }), 'rsa', undefined);
   }
 
   /** Imports a secret key from raw bytes. */
@@ -162,12 +163,16 @@ export class KeyManager {
       (f.id === undefined || Buffer.from(info.id).equals(Buffer.from(f.id)));
   }
 
-  async #pair(mech: number, publicMaterial: Array<[number, number | Uint8Array]>, attrs: KeyAttributes): Promise<KeyPair> {
+  async #pair(mech: number, publicMaterial: Array<[number, number | Uint8Array]>, attrs: KeyAttributes, type: KeyType, curve: CurveName | undefined): Promise<KeyPair> {
     const pub = [...publicMaterial, ...toTemplate(attrs, PUBLIC_HALF)];
     const priv = toTemplate(attrs, PRIVATE_HALF);
     const [p, s] = await call(this.#ctx.native.generateKeyPair(this.#ctx.session(), { type: mech }, pub, priv));
-    const [publicKey, privateKey] = await Promise.all([this.#load(p), this.#load(s)]);
-    return { publicKey, privateKey };
+    return { publicKey: this.#made(p, 'public-key', type, curve), privateKey: this.#made(s, 'private-key', type, curve) };
+  }
+
+  /** A handle for a key this call just made: what it is is known, so nothing is read back. */
+  #made(ref: number, cls: KeyClass, type: KeyType, curve?: CurveName): KeyHandle {
+    return new KeyHandle(this.#ctx, ref, cls, type, curve);
   }
 
   #load(ref: number): Promise<KeyHandle> {
