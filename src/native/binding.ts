@@ -1,10 +1,11 @@
 // src/native/binding.ts
 //
-// The only module that loads the compiled addon (build/Release/sealhsm.node). It declares the
+// The only module that loads the compiled addon (build/Release/sealhsm.node, or the prebuilt one). It declares the
 // addon's exact shape; every other module reaches native code through `native` from here.
 // No policy and no CloudHSM or WebCrypto nouns: this is the PKCS#11-shaped door, typed.
 
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** A CK_ATTRIBUTE value as the addon accepts it: CK_BBOOL, CK_ULONG, bytes, UTF-8 text, or a nested
  *  template (CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE). */
@@ -180,13 +181,17 @@ export interface NativeBinding {
 
 const require = createRequire(import.meta.url);
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
 function load(): NativeBinding {
   // dist/native/binding.js and src/native/binding.ts both sit two levels below the package root.
+  // node-gyp-build takes a source build (build/Release) first, else the prebuilt binary the package
+  // ships for this platform (prebuilds/<platform>-<arch>/, one Node-API build for every Node version).
   try {
-    return require('../../build/Release/sealhsm.node') as NativeBinding;
+    return (require('node-gyp-build') as (dir: string) => NativeBinding)(root);
   } catch (e) {
-    const why = (e as { code?: string }).code === 'MODULE_NOT_FOUND'
-      ? 'the native addon was not built (install scripts were skipped, or the build failed)'
+    const why = (e as { code?: string }).code === 'MODULE_NOT_FOUND' || /No native build was found/.test((e as Error).message)
+      ? 'the native addon was not built and no prebuilt binary fits (install scripts were skipped, or the build failed)'
       : `the native addon did not load (${(e as Error).message.split('\n')[0]})`;
     throw new Error(
       `sealhsm: ${why} on ${process.platform}-${process.arch}, Node ${process.versions.node}. Two ways out: ` +

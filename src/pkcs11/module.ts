@@ -11,9 +11,12 @@ import type { ProfileName } from '../client/hsm.js';
 
 /** The absolute path of the PKCS#11 module built with this package. */
 export function pkcs11ModulePath(): string {
-  const path = fileURLToPath(new URL('../../build/Release/sealhsm-pkcs11.so', import.meta.url));
-  if (!existsSync(path)) throw new Error(`${path} is missing; run npm install (or npm run build:native)`);
-  return path;
+  // A source build first, else the prebuilt module shipped for this platform.
+  const built = fileURLToPath(new URL('../../build/Release/sealhsm-pkcs11.so', import.meta.url));
+  const prebuilt = fileURLToPath(new URL(`../../prebuilds/${process.platform}-${process.arch}/sealhsm-pkcs11.so`, import.meta.url));
+  if (existsSync(built)) return built;
+  if (existsSync(prebuilt)) return prebuilt;
+  throw new Error(`${built} is missing and no prebuilt module fits ${process.platform}-${process.arch}; run npm rebuild sealhsm (needs g++, make, python3, libsqlite3-dev)`);
 }
 
 export interface Pkcs11SlotOptions {
