@@ -28,6 +28,8 @@ export interface HsmCryptoKey extends webcrypto.CryptoKey {
 }
 
 type Usages = readonly webcrypto.KeyUsage[];
+// Spelled out: @types/node 26 no longer exports webcrypto.BufferSource.
+type Bytes = ArrayBufferView | ArrayBuffer;
 type ImportAlgorithm = webcrypto.AlgorithmIdentifier | webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.HmacImportParams | webcrypto.AesKeyAlgorithm;
 
 /** A W3C SubtleCrypto whose keys live in the HSM. generateKey and importKey take an extra last
@@ -40,7 +42,7 @@ export interface HsmSubtleCrypto extends webcrypto.SubtleCrypto {
   generateKey(algorithm: webcrypto.AesKeyGenParams | webcrypto.HmacKeyGenParams | webcrypto.Pbkdf2Params, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
   generateKey(algorithm: webcrypto.AlgorithmIdentifier, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKeyPair | webcrypto.CryptoKey>;
   importKey(format: 'jwk', keyData: webcrypto.JsonWebKey, algorithm: ImportAlgorithm, extractable: boolean, keyUsages: Usages, options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
-  importKey(format: Exclude<webcrypto.KeyFormat, 'jwk'>, keyData: webcrypto.BufferSource, algorithm: ImportAlgorithm, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
+  importKey(format: Exclude<webcrypto.KeyFormat, 'jwk'>, keyData: Bytes, algorithm: ImportAlgorithm, extractable: boolean, keyUsages: webcrypto.KeyUsage[], options?: HsmKeyOptions): Promise<webcrypto.CryptoKey>;
   /** A CryptoKey for a key on the token. `algorithm` defaults by key type: ECDSA, Ed25519,
    *  RSASSA-PKCS1-v1_5 (SHA-256), AES-GCM, HMAC (SHA-256). Usages come from the key's attributes. */
   fromHandle(handle: KeyHandle, algorithm?: webcrypto.AlgorithmIdentifier | (webcrypto.Algorithm & { hash?: webcrypto.AlgorithmIdentifier })): Promise<HsmCryptoKey>;
