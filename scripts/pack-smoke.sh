@@ -10,6 +10,23 @@ npm pack --pack-destination "$work" >/dev/null
 tarball=$(ls "$work"/sealhsm-*.tgz)
 echo "packed $(basename "$tarball"): $(du -h "$tarball" | cut -f1)"
 tar tzf "$tarball" | grep -E 'package/(LICENSE|README.md|dist/index.d.ts|prebuilds/linux-x64/sealhsm.node|prebuilds/linux-x64/sealhsm-pkcs11.so)$' | sort
+# Every source map points at a file the package ships.
+mkdir "$work/unpacked" && tar xzf "$tarball" -C "$work/unpacked"
+node -e '
+  const fs = require("fs"), path = require("path");
+  const base = process.argv[1]; let maps = 0;
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
+    const f = path.join(d, e.name);
+    if (e.isDirectory()) return walk(f);
+    if (!f.endsWith(".map")) return;
+    maps++;
+    for (const s of JSON.parse(fs.readFileSync(f, "utf8")).sources) {
+      if (!fs.existsSync(path.resolve(path.dirname(f), s))) { console.error(`${f} points at ${s}, which the package lacks`); process.exit(1); }
+    }
+  });
+  walk(path.join(base, "package", "dist"));
+  console.log(`${maps} source maps, each pointing at a shipped file`);
+' "$work/unpacked"
 cd "$work"
 npm init -y >/dev/null
 npm install --ignore-scripts --no-audit --no-fund "$tarball" >/dev/null
