@@ -37,6 +37,7 @@ export const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
   'aes256-kw': { operations: ['wrap'], key: { type: 'aes', bits: 256 }, scheme: 'kw' },
   'hmac-sha256': { operations: ['hmac', 'generate'], key: { type: 'generic-secret', bytes: 32 }, hash: 'SHA256' },
   'ecdh-p256': { operations: ['derive'], key: { type: 'ec', curve: 'secp256r1' } },
+  'hkdf-sha256': { operations: ['derive'], key: { type: 'generic-secret', bytes: 32 }, hash: 'SHA256' },
   sha256: { operations: ['digest'], key: { type: 'none' }, hash: 'SHA256' },
   sha512: { operations: ['digest'], key: { type: 'none' }, hash: 'SHA512' },
   label: { operations: ['find'], key: { type: 'aes', bits: 128 } },

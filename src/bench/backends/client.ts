@@ -96,6 +96,12 @@ export async function clientBackend(profile: string): Promise<Backend> {
           return () => pairFor(h, spec, {});
         }
         case 'derive': {
+          if (spec.key.type === 'generic-secret') {
+            if (!h.mechanisms().includes('CKM_HKDF_DERIVE')) throw new NotApplicable(`the ${profile} profile has no HKDF`);
+            const ikm = await h.keys.importSecret(randomBytes(32), { type: 'generic-secret', derive: true });
+            const salt = randomBytes(16);
+            return async () => (await ikm.deriveHkdf({ type: 'generic-secret', length: 32, salt, info: Buffer.from('bench') })).delete();
+          }
           const mine = await h.keys.generateEc({ curve: 'secp256r1', derive: true });
           const theirs = await h.keys.generateEc({ curve: 'secp256r1' });
           const point = await theirs.publicKey.exportPublicKey('raw');

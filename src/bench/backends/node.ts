@@ -76,6 +76,11 @@ export async function nodeBackend(): Promise<Backend> {
           return () => generateKeyPair('ed25519', {});
         }
         case 'derive': {
+          if (spec.key.type === 'generic-secret') {
+            const ikm = await subtle.importKey('raw', crypto.randomBytes(32), 'HKDF', false, ['deriveBits']);
+            const params = { name: 'HKDF', hash: 'SHA-256', salt: crypto.randomBytes(16), info: Buffer.from('bench') };
+            return () => subtle.deriveBits(params, ikm, 256);
+          }
           const mine = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
           const theirs = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
           return () => subtle.deriveBits({ name: 'ECDH', public: theirs.publicKey }, mine.privateKey, 256);

@@ -209,6 +209,7 @@ export async function pkcs11Backend(name: string, library: string, pin: string |
         return (w) => lib.C_GenerateKeyPairAsync(session(w), { mechanism: 0x1055 }, [...common, { type: p.CKA_EC_PARAMS, value: Buffer.from(ED25519_OID, 'hex') }], [...common, { type: p.CKA_SIGN, value: true }]);
       }
       case 'derive': {
+        if (spec.key.type === 'generic-secret') throw new NotApplicable('pkcs11js has no CK_HKDF_PARAMS to pass');
         const mine = pair({ ...spec, operations: ['derive'] });
         const theirs = pair({ ...spec, operations: ['derive'] });
         const [attr] = lib.C_GetAttributeValue(s0(), theirs.publicKey, [{ type: p.CKA_EC_POINT }]);
