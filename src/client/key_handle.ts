@@ -152,7 +152,8 @@ export class KeyHandle {
     const { class: cls, type, ...attrs } = key;
     const ref = await call(this.#ctx.native.unwrapKey(this.#ctx.session(), cipherMechanism(mechanism ?? this.#defaultWrap()), this.ref, bytes(wrapped, 'wrapped'),
       [...this.#ctx.classAndType(cls, type), ...toTemplate(attrs)]));
-    return KeyHandle.load(this.#ctx, ref);
+    // A secret key is what the template said; a private key's curve comes from the wrapped key.
+    return cls === 'secret-key' ? new KeyHandle(this.#ctx, ref, cls, type, undefined) : KeyHandle.load(this.#ctx, ref);
   }
 
   /** ECDH with a peer's public point (raw or DER OCTET STRING). `kdf` 'none' returns Z itself. */
@@ -236,7 +237,7 @@ export class KeyHandle {
   async #derive(mech: { type: number } & Record<string, unknown>, type: 'aes' | 'generic-secret', length: number | undefined, attrs: KeyAttributes): Promise<KeyHandle> {
     const tmpl = [...this.#ctx.classAndType('secret-key', type), ...toTemplate(attrs), ...(length !== undefined ? [[CKA.VALUE_LEN, length] as [number, number]] : [])];
     const ref = await call(this.#ctx.native.deriveKey(this.#ctx.session(), mech, this.ref, tmpl));
-    return KeyHandle.load(this.#ctx, ref);
+    return new KeyHandle(this.#ctx, ref, 'secret-key', type, undefined); // derived keys are the secret the template asked for
   }
 
   #defaultSign(): SignMechanism {
