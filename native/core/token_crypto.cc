@@ -136,30 +136,28 @@ void Token::VerifySingle(Session& s, ByteView in, ByteView sig) {
   active->op->Verify(sig);
 }
 
-Bytes Token::SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_SIGN);
-  ObjectRef key = UsableKey(key_handle, mech, CKA_SIGN, CKR_KEY_HANDLE_INVALID);
+// The checks a one-shot C_Sign / C_Verify makes before its operation, and the operation fed with `in`.
+std::unique_ptr<SignOp> Token::OneShotSigner(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, bool sign) const {
+  const MechanismInfo& mech = MechanismFor(m.type, sign ? CKF_SIGN : CKF_VERIFY);
+  ObjectRef key = UsableKey(key_handle, mech, sign ? CKA_SIGN : CKA_VERIFY, CKR_KEY_HANDLE_INVALID);
   {
     std::lock_guard lock(s.mu);
-    if (s.sign) Fail(CKR_OPERATION_ACTIVE, "a multi-part signature is active on this session");
+    if (sign ? bool(s.sign) : bool(s.verify)) {
+      Fail(CKR_OPERATION_ACTIVE, sign ? "a multi-part signature is active on this session" : "a multi-part verification is active on this session");
+    }
   }
   CheckSize(mech, in.size);
-  std::unique_ptr<SignOp> op = NewSigner(m, *key, true);
+  std::unique_ptr<SignOp> op = NewSigner(m, *key, sign);
   op->Update(in);
-  return op->Sign();
+  return op;
+}
+
+Bytes Token::SignOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in) {
+  return OneShotSigner(s, m, key_handle, in, true)->Sign();
 }
 
 void Token::VerifyOnce(Session& s, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, ByteView sig) {
-  const MechanismInfo& mech = MechanismFor(m.type, CKF_VERIFY);
-  ObjectRef key = UsableKey(key_handle, mech, CKA_VERIFY, CKR_KEY_HANDLE_INVALID);
-  {
-    std::lock_guard lock(s.mu);
-    if (s.verify) Fail(CKR_OPERATION_ACTIVE, "a multi-part verification is active on this session");
-  }
-  CheckSize(mech, in.size);
-  std::unique_ptr<SignOp> op = NewSigner(m, *key, false);
-  op->Update(in);
-  op->Verify(sig);
+  OneShotSigner(s, m, key_handle, in, false)->Verify(sig);
 }
 
 void Token::EndOperation(Session& s, OpKind kind) {
