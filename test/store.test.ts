@@ -250,3 +250,38 @@ describe('the unseal key', () => {
     expect(tokenBytes(dir).includes(key)).toBe(false);
   });
 });
+
+describe('group commit', () => {
+  it('concurrent creates share transactions; a quota refusal inside a shared one undoes only its own keys', async () => {
+    const dir = tempDir();
+    let hsm = await newToken(dir, 'cloudhsm-hsm1'); // 3,300 keys
+    const tries = 3_400;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: tries }, (_, i) =>
+        i % 10 === 0
+          ? hsm.keys.generateEc({ curve: 'secp256r1', token: true, label: `pair-${i}` }).then((p) => [p.publicKey, p.privateKey])
+          : hsm.keys.generateAes({ token: true, label: `aes-${i}` }).then((k) => [k]),
+      ),
+    );
+    const made = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(made.length).toBeGreaterThan(3_250);
+    expect(made.length).toBeLessThanOrEqual(3_300);
+    expect(new Set(refused.map((r) => (r.reason as { code?: string }).code))).toEqual(new Set(['CKR_DEVICE_MEMORY']));
+    // Shared commits: fewer generations than keys (each commit is one generation).
+    const gens = Number(sql(dir, 'SELECT count(DISTINCT gen) FROM objects'));
+    expect(gens).toBeLessThan(made.length);
+    expect(Number(sql(dir, 'SELECT count(*) FROM objects'))).toBe(made.length);
+    hsm.close();
+
+    // The manifest matches the rows (a reopen verifies every one), and every acknowledged key is there and works.
+    hsm = await SealHsm.open({ dir });
+    await hsm.login('alice', 'alice-password');
+    const labels = new Set((await hsm.keys.find({})).map((k) => k.label));
+    for (const o of outcomes) if (o.status === 'fulfilled') for (const k of o.value) expect(labels.has(k.label)).toBe(true);
+    const [aes] = await hsm.keys.find({ label: 'aes-1' });
+    const { ciphertext, iv } = await aes!.encrypt(Buffer.from('kept'));
+    expect((await aes!.decrypt(ciphertext, { name: 'AES_GCM', iv })).toString()).toBe('kept');
+    hsm.close();
+  }, 120_000);
+});

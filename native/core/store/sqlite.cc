@@ -78,7 +78,18 @@ Db::Db(const std::string& path, bool create, bool full_sync) {
   Exec("PRAGMA secure_delete=ON");    // deleted rows are overwritten, not left in free pages
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  cache_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+Stmt& Db::Cached(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+  it->second->Reset();
+  it->second->ClearBindings();
+  return *it->second;
+}
 
 void Db::Exec(const char* sql) {
   char* err = nullptr;

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "../bytes.h"
 #include "../error.h"
@@ -33,6 +34,7 @@ class Stmt {
   std::string Text(int col) const;
   bool IsNull(int col) const;
   void Reset() { sqlite3_reset(s_); }
+  void ClearBindings() { sqlite3_clear_bindings(s_); }
 
  private:
   sqlite3* db_;
@@ -53,9 +55,14 @@ class Db {
   int64_t LastRowId() const { return sqlite3_last_insert_rowid(db_); }
   int64_t DataVersion();  // changes when another connection commits
   sqlite3* raw() { return db_; }
+  // A statement prepared once per connection and kept, reset and unbound, for the hot paths. `sql`
+  // must be a string literal (it is the cache key). Reset again on the next call, so a caller that
+  // stops mid-result holds its read snapshot only until then.
+  Stmt& Cached(const char* sql);
 
  private:
   sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted (an exception).

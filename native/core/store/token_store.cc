@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -52,10 +53,12 @@ bool Exists(const std::string& p) {
 }
 
 std::optional<Bytes> MetaBytes(sql::Db& db, const char* key) {
-  sql::Stmt s(db.raw(), "SELECT value FROM meta WHERE key = ?");
+  sql::Stmt& s = db.Cached("SELECT value FROM meta WHERE key = ?");
   s.Bind(1, std::string(key));
-  if (!s.Step()) return std::nullopt;
-  return s.Blob(0);
+  std::optional<Bytes> out;
+  if (s.Step()) out = s.Blob(0);
+  s.Reset();  // ends the statement's read now, not at its next use
+  return out;
 }
 
 std::string Meta(sql::Db& db, const char* key) {
@@ -64,8 +67,8 @@ std::string Meta(sql::Db& db, const char* key) {
 }
 
 void PutMeta(sql::Db& db, const char* key, ByteView value) {
-  sql::Stmt s(db.raw(), "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  s.Bind(1, std::string(key)).Bind(2, value).Run();
+  db.Cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .Bind(1, std::string(key)).Bind(2, value).Run();
 }
 
 void PutMetaText(sql::Db& db, const char* key, const std::string& v) {
@@ -365,7 +368,7 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
   std::vector<Change> changes;
   m.gen++;
   body(m.gen, changes);
-  sql::Stmt log(db_->raw(), "INSERT INTO changes (gen, kind, name, handle, old_mac, new_mac) VALUES (?,?,?,?,?,?)");
+  sql::Stmt& log = db_->Cached("INSERT INTO changes (gen, kind, name, handle, old_mac, new_mac) VALUES (?,?,?,?,?,?)");
   for (const Change& c : changes) {
     if (!c.old_mac.empty()) statemac::XorInto(m.digest, c.old_mac), m.rows--;
     if (!c.new_mac.empty()) statemac::XorInto(m.digest, c.new_mac), m.rows++;
@@ -480,31 +483,95 @@ void TokenStore::PutUnsealWrap(ByteView wrap) {
 
 // ---------------------------------------------------------------- objects
 
-std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota) {
-  std::lock_guard lock(mu_);
+namespace {
+struct NothingCommitted {};
+}  // namespace
+
+// One caller's rows waiting in the group-commit queue, and what became of them.
+struct TokenStore::PendingInsert {
+  std::vector<StoredObject>& rows;
+  const Sealer& seal;
+  const QuotaCheck& quota;
   std::vector<CK_OBJECT_HANDLE> handles;
-  Write([&](int64_t gen, std::vector<Change>& changes) {
-    auto [keys, asym] = KeyCounts();
-    if (quota) quota(static_cast<std::size_t>(keys), static_cast<std::size_t>(asym));
-    for (StoredObject& o : rows) {
-      o.gen = gen;
+  std::exception_ptr error;
+  bool done = false;  // set under mu_ by whichever thread committed it
+};
+
+std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota) {
+  PendingInsert me{rows, seal, quota, {}, nullptr};
+  {
+    std::lock_guard queue(queue_mu_);
+    queue_.push_back(&me);
+  }
+  {
+    std::lock_guard lock(mu_);
+    // Queued before taking mu_, so either the thread that held mu_ committed us (done), or we are
+    // still queued and commit everyone queued so far, ourselves among them.
+    if (!me.done) {
+      std::vector<PendingInsert*> batch;
       {
-        sql::Stmt s(db_->raw(), "INSERT INTO objects (class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,X'',?,X'')");
-        s.Bind(1, static_cast<int64_t>(o.cls)).Bind(2, static_cast<int64_t>(o.key_type)).Bind(3, o.label).Bind(4, o.id);
-        s.Bind(5, o.owner).Bind(6, JoinShared(o.shared_with)).Bind(7, o.attrs).Bind(8, gen).Run();
+        std::lock_guard queue(queue_mu_);
+        batch.swap(queue_);
       }
-      o.handle = static_cast<CK_OBJECT_HANDLE>(db_->LastRowId());
-      o.sealed = seal(o);
-      o.mac = RowMac(o);
-      sql::Stmt(db_->raw(), "UPDATE objects SET sealed = ?, mac = ? WHERE handle = ?").Bind(1, o.sealed).Bind(2, o.mac).Bind(3, static_cast<int64_t>(o.handle)).Run();
-      changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
-      handles.push_back(o.handle);
-      keys += IsKeyClass(o.cls) ? 1 : 0;
-      asym += IsAsymmetricClass(o.cls) ? 1 : 0;
+      CommitInserts(batch);
     }
-    PutKeyCounts(keys, asym);
-  });
-  return handles;
+  }
+  if (me.error) std::rethrow_exception(me.error);
+  return std::move(me.handles);
+}
+
+void TokenStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
+  try {
+    Write([&](int64_t gen, std::vector<Change>& changes) {
+      auto [keys, asym] = KeyCounts();
+      for (PendingInsert* p : batch) {
+        std::size_t changes_before = changes.size();
+        int64_t keys_before = keys, asym_before = asym;
+        db_->Exec("SAVEPOINT insert_one");
+        try {
+          if (p->quota) p->quota(static_cast<std::size_t>(keys), static_cast<std::size_t>(asym));
+          for (StoredObject& o : p->rows) {
+            o.gen = gen;
+            {
+              sql::Stmt& s = db_->Cached(
+                  "INSERT INTO objects (class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,X'',?,X'')");
+              s.Bind(1, static_cast<int64_t>(o.cls)).Bind(2, static_cast<int64_t>(o.key_type)).Bind(3, o.label).Bind(4, o.id);
+              s.Bind(5, o.owner).Bind(6, JoinShared(o.shared_with)).Bind(7, o.attrs).Bind(8, gen).Run();
+            }
+            o.handle = static_cast<CK_OBJECT_HANDLE>(db_->LastRowId());
+            o.sealed = p->seal(o);
+            o.mac = RowMac(o);
+            db_->Cached("UPDATE objects SET sealed = ?, mac = ? WHERE handle = ?")
+                .Bind(1, o.sealed).Bind(2, o.mac).Bind(3, static_cast<int64_t>(o.handle)).Run();
+            changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
+            p->handles.push_back(o.handle);
+            keys += IsKeyClass(o.cls) ? 1 : 0;
+            asym += IsAsymmetricClass(o.cls) ? 1 : 0;
+          }
+          db_->Exec("RELEASE insert_one");
+        } catch (...) {
+          // This caller's rows are undone; the others in the batch go on.
+          db_->Exec("ROLLBACK TO insert_one");
+          db_->Exec("RELEASE insert_one");
+          changes.resize(changes_before);
+          keys = keys_before;
+          asym = asym_before;
+          p->handles.clear();
+          p->error = std::current_exception();
+        }
+      }
+      // When every caller was refused, roll back rather than commit a generation that changed nothing.
+      if (std::all_of(batch.begin(), batch.end(), [](PendingInsert* p) { return p->error != nullptr; })) throw NothingCommitted();
+      PutKeyCounts(keys, asym);
+    });
+  } catch (const NothingCommitted&) {
+  } catch (...) {
+    for (PendingInsert* p : batch) {
+      if (!p->error) p->error = std::current_exception();
+      p->handles.clear();
+    }
+  }
+  for (PendingInsert* p : batch) p->done = true;
 }
 
 void TokenStore::Update(StoredObject o, const Sealer& seal) {

@@ -99,6 +99,9 @@ class TokenStore {
 
   // Inserts rows in one transaction: `quota(keys, asymmetric)` sees the stored counts inside it and
   // throws to refuse; `seal(row)` makes each sealed blob once its handle and generation are known.
+  // Inserts from several threads at once share one transaction (group commit: one fsync for all of
+  // them), each in its own savepoint so a refusal undoes only its rows; each call returns after the
+  // commit that holds its rows, so an acknowledged create is as durable as ever.
   using Sealer = std::function<Bytes(const StoredObject&)>;
   using QuotaCheck = std::function<void(std::size_t keys, std::size_t asymmetric)>;
   std::vector<CK_OBJECT_HANDLE> Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota);
@@ -120,7 +123,10 @@ class TokenStore {
 
  private:
   struct Change;
+  struct PendingInsert;
   TokenStore() = default;
+  // Inserts every queued batch in one write transaction (mu_ held); fills in each one's outcome.
+  void CommitInserts(const std::vector<PendingInsert*>& batch);
   statemac::Manifest ReadManifest();  // mu_ held, state key open
   void VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users);  // mu_ held
   // Runs `body` in one write transaction that raises the generation by one; `body` reports the rows
@@ -133,6 +139,8 @@ class TokenStore {
   bool UserMacOk(const User& u) const;  // state key open
 
   std::mutex mu_;  // one connection per token object; calls are serialized
+  std::mutex queue_mu_;  // guards queue_: inserts waiting for the next commit
+  std::vector<PendingInsert*> queue_;
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sql::Stmt> data_version_stmt_;  // prepared once: checked before every operation
   std::string dir_, profile_, label_;
