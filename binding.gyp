@@ -1,5 +1,8 @@
 # sealhsm native build: the core as a static library, linked into the Node addon.
-# The addon builds against Node's headers and uses the OpenSSL 3 bundled inside Node (no download).
+# The addon carries its own copy of the system's OpenSSL 3 (libcrypto.a, every symbol hidden) when
+# the system has the static library, and otherwise uses the OpenSSL bundled inside Node
+# (scripts/openssl-gyp.mjs says which; SEALHSM_OPENSSL=node forces Node's). The PKCS#11 module links
+# the system's shared libcrypto.
 {
   "variables": {"werror%": "<!(node -p \"process.env.SEALHSM_WERROR === '1' ? 1 : 0\")"},
   "target_defaults": {
@@ -10,7 +13,7 @@
     "conditions": [["werror==1", {"cflags": ["-Werror"]}]],
     "cflags_cc": ["-std=c++20", "-fexceptions", "-Wno-missing-field-initializers"],
     "defines": ["_FORTIFY_SOURCE=2", "OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"],
-    "include_dirs": ["native/include", "native/core"],
+    "include_dirs": ["<!@(node scripts/openssl-gyp.mjs include)", "native/include", "native/core"],
   },
   "targets": [
     {
@@ -91,7 +94,7 @@
         "native/addon/crypto.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "libraries": ["-lsqlite3"],
+      "libraries": ["<!@(node scripts/openssl-gyp.mjs link)", "-lsqlite3"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }
   ]
