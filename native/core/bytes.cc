@@ -2,7 +2,7 @@
 // SecureBytes: key material in a locked arena. Small buffers (up to 4 KiB) are slots of 64 KiB
 // chunks mapped once, mlock'd and excluded from core dumps (MADV_DONTDUMP), so thousands of keys fit
 // in RLIMIT_MEMLOCK instead of one page each; larger buffers get pages of their own. Everything is
-// wiped with OPENSSL_cleanse when released. When the lock limit refuses a chunk it is still used
+// wiped when released. When the lock limit refuses a chunk it is still used
 // (excluded from dumps, not locked), counted, and one warning goes to stderr.
 #include "bytes.h"
 
@@ -20,8 +20,10 @@
 
 namespace hsm {
 
+// explicit_bzero is memset that the compiler may not drop; OPENSSL_cleanse does the same a byte
+// or word at a time, which made wiping a 1 MiB buffer cost as much as encrypting it.
 void WipeMemory(void* p, std::size_t n) noexcept {
-  if (p != nullptr && n > 0) OPENSSL_cleanse(p, n);
+  if (p != nullptr && n > 0) explicit_bzero(p, n);
 }
 
 namespace {
@@ -67,7 +69,7 @@ class Arena {
   }
 
   void Give(void* p, std::size_t capacity) noexcept {
-    OPENSSL_cleanse(p, capacity);
+    WipeMemory(p, capacity);
     std::lock_guard lock(mu_);
     if (capacity > kMaxSlot) {
       bool locked = munlock(p, capacity) == 0;
