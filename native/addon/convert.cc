@@ -32,17 +32,21 @@ std::string ToString(const Napi::Value& v, const char* what) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-Bytes ToBytes(const Napi::Value& v, const char* what) {
+ByteView ViewBytes(const Napi::Value& v, const char* what) {
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     auto a = v.As<Napi::Uint8Array>();
-    return Bytes(a.Data(), a.Data() + a.ByteLength());
+    return ByteView(a.Data(), a.ByteLength());
   }
   if (v.IsArrayBuffer()) {
     auto a = v.As<Napi::ArrayBuffer>();
-    auto* p = static_cast<const uint8_t*>(a.Data());
-    return Bytes(p, p + a.ByteLength());
+    return ByteView(static_cast<const uint8_t*>(a.Data()), a.ByteLength());
   }
   BadType(v.Env(), what, "a Uint8Array");
+}
+
+Bytes ToBytes(const Napi::Value& v, const char* what) {
+  ByteView view = ViewBytes(v, what);
+  return Bytes(view.data, view.data + view.size);
 }
 
 SecureBytes ToSecret(const Napi::Value& v, const char* what) {

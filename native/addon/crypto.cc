@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <tuple>
 
 #include "library.h"
 #include "ops.h"
@@ -16,59 +17,75 @@ namespace {
 
 // ---- one-shot
 
-std::function<Prepared(const Napi::CallbackInfo&)> PrepareCrypt(bool encrypt) {
-  return [encrypt](const Napi::CallbackInfo& a) -> Prepared {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    MechParams m = ToMechanism(a[1], "mechanism");
-    CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-    Bytes data = ToBytes(a[3], "data");
-    Work work = [s, encrypt, m = std::move(m), key, data = std::move(data)]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      CryptOut out;
-      out.data = b.token->Crypt(*b.session, encrypt, m, key, data, &out.iv);
-      return out;
-    };
-    return Prepared{std::move(work), encrypt ? WriteBackIv(a) : nullptr};
-  };
-}
+// Data from which a queued cipher call reserves its output Buffer before it runs; the slack covers
+// every symmetric mode's growth (a GCM tag, CBC padding, a prepended IV).
+constexpr std::size_t kBulkInput = 16 * 1024;
+constexpr std::size_t kBulkSlack = 64;
 
-template <Work (*F)(const Napi::CallbackInfo&)>
-Prepared Plain(const Napi::CallbackInfo& a) {
-  return Prepared{F(a), nullptr};
-}
-
-Work PrepareSign(const Napi::CallbackInfo& a) {
+// One-shot operations, in two forms: Now = false copies the data and is queued on the pool; Now =
+// true borrows the caller's buffer and runs at once on the JS thread (the *Sync calls).
+template <bool Now, bool Encrypt>
+Prepared PrepareCrypt(const Napi::CallbackInfo& a) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
   MechParams m = ToMechanism(a[1], "mechanism");
   CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-  Bytes data = ToBytes(a[3], "data");
-  return [s, m = std::move(m), key, data = std::move(data)]() -> Result {
+  Input<Now> data = TakeInput<Now>(a[3], "data");
+  // The cipher writes straight into the block that becomes the JavaScript Buffer: made by Node's
+  // allocator on the JS thread (now, or reserved before queueing for large data), else malloc'd.
+  auto block = std::make_shared<OutBlock>(!Encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
+  if constexpr (!Now) {
+    if (data.size() >= kBulkInput) block->Reserve(a.Env(), data.size() + kBulkSlack);
+  }
+  Work work = [s, m = std::move(m), key, data = std::move(data), block]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    CryptOut out;
+    out.block = block;
+    block->SetSize(b.token->CryptInto(*b.session, Encrypt, m, key, data, [&](std::size_t bound) { return block->Allocate(bound); }, &out.iv));
+    return out;
+  };
+  After iv = Encrypt ? WriteBackIv(a) : nullptr;
+  // The block's last reference goes on the JS thread, with the after step.
+  After after = [iv, block](Napi::Env env, const Result& r) {
+    if (iv) iv(env, r);
+  };
+  return Prepared{std::move(work), std::move(after)};
+}
+
+template <bool Now>
+Prepared PrepareSign(const Napi::CallbackInfo& a) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  MechParams m = ToMechanism(a[1], "mechanism");
+  CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
+  Input<Now> data = TakeInput<Now>(a[3], "data");
+  return Prepared{[s, m = std::move(m), key, data = std::move(data)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
     return b.token->SignOnce(*b.session, m, key, data);
-  };
+  }, nullptr};
 }
 
-Work PrepareVerify(const Napi::CallbackInfo& a) {
+template <bool Now>
+Prepared PrepareVerify(const Napi::CallbackInfo& a) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
   MechParams m = ToMechanism(a[1], "mechanism");
   CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-  Bytes data = ToBytes(a[3], "data");
-  Bytes sig = ToBytes(a[4], "signature");
-  return [s, m = std::move(m), key, data = std::move(data), sig = std::move(sig)]() -> Result {
+  Input<Now> data = TakeInput<Now>(a[3], "data");
+  Input<Now> sig = TakeInput<Now>(a[4], "signature");
+  return Prepared{[s, m = std::move(m), key, data = std::move(data), sig = std::move(sig)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
     b.token->VerifyOnce(*b.session, m, key, data, sig);
     return true;
-  };
+  }, nullptr};
 }
 
-Work PrepareDigest(const Napi::CallbackInfo& a) {
+template <bool Now>
+Prepared PrepareDigest(const Napi::CallbackInfo& a) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
   MechParams m = ToMechanism(a[1], "mechanism");
-  Bytes data = ToBytes(a[2], "data");
-  return [s, m = std::move(m), data = std::move(data)]() -> Result {
+  Input<Now> data = TakeInput<Now>(a[2], "data");
+  return Prepared{[s, m = std::move(m), data = std::move(data)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
     return b.token->DigestOnce(*b.session, m, data);
-  };
+  }, nullptr};
 }
 
 Napi::Value GenerateRandom(const Napi::CallbackInfo& info) {
@@ -206,13 +223,17 @@ Napi::Value DigestFinal(const Napi::CallbackInfo& info) {
 
 void InitCrypto(Napi::Env env, Napi::Object e) {
   // One-shot operations: a Promise from the thread pool, and a *Sync twin that runs inline.
-  const std::pair<const char*, std::function<Prepared(const Napi::CallbackInfo&)>> once[] = {
-      {"encrypt", PrepareCrypt(true)}, {"decrypt", PrepareCrypt(false)}, {"sign", Plain<PrepareSign>},
-      {"verify", Plain<PrepareVerify>}, {"digest", Plain<PrepareDigest>}};
-  for (const auto& [name, prepare] : once) {
-    e.Set(name, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return QueueWith(i, prepare); }, name));
+  using Prepare = Prepared (*)(const Napi::CallbackInfo&);
+  const std::tuple<const char*, Prepare, Prepare> once[] = {
+      {"encrypt", PrepareCrypt<false, true>, PrepareCrypt<true, true>},
+      {"decrypt", PrepareCrypt<false, false>, PrepareCrypt<true, false>},
+      {"sign", PrepareSign<false>, PrepareSign<true>},
+      {"verify", PrepareVerify<false>, PrepareVerify<true>},
+      {"digest", PrepareDigest<false>, PrepareDigest<true>}};
+  for (const auto& [name, queued, now] : once) {
+    e.Set(name, Napi::Function::New(env, [queued](const Napi::CallbackInfo& i) { return QueueWith(i, queued); }, name));
     std::string sync = std::string(name) + "Sync";
-    e.Set(sync, Napi::Function::New(env, [prepare](const Napi::CallbackInfo& i) { return RunNow(i, prepare); }, sync));
+    e.Set(sync, Napi::Function::New(env, [now](const Napi::CallbackInfo& i) { return RunNow(i, now); }, sync));
   }
   e.Set("generateRandom", Napi::Function::New(env, GenerateRandom, "generateRandom"));
   e.Set("encryptInit", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherInit(i, true); }, "encryptInit"));

@@ -1,7 +1,9 @@
 // native/addon/task.cc
 #include "task.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <memory>
 #include <new>
 
@@ -18,7 +20,7 @@ Napi::Value ToJs(Napi::Env env, Result& result) {
         else if constexpr (std::is_same_v<T, bool>) return Napi::Boolean::New(env, r);
         else if constexpr (std::is_same_v<T, CK_ULONG>) return FromUlong(env, r);
         else if constexpr (std::is_same_v<T, std::vector<CK_ULONG>>) return FromUlongArray(env, r);
-        else if constexpr (std::is_same_v<T, CryptOut>) return FromBytes(env, r.data);
+        else if constexpr (std::is_same_v<T, CryptOut>) return r.block ? r.block->ToJs(env) : FromBytes(env, r.data);
         else return FromAttributes(env, r);
       },
       result);
@@ -66,6 +68,58 @@ class Task final : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+// Below this an output is copied into an ordinary Buffer: an external Buffer's finalizer costs more
+// than copying a few KiB.
+constexpr std::size_t kExternalMin = 16 * 1024;
+
+OutBlock::~OutBlock() {
+  if (data_ == nullptr || js_ != nullptr) return;
+  if (data_ == reserved_data_) {
+    if (plaintext_) WipeMemory(data_, capacity_);  // a failed call: the Buffer never reached JavaScript
+    return;
+  }
+  if (plaintext_) WipeMemory(data_, capacity_);
+  std::free(data_);
+}
+
+void OutBlock::Reserve(Napi::Env env, std::size_t capacity) {
+  Napi::Buffer<uint8_t> b = Napi::Buffer<uint8_t>::New(env, capacity);
+  reserved_ = Napi::Persistent(b);
+  reserved_data_ = b.Data();
+  reserved_capacity_ = capacity;
+}
+
+uint8_t* OutBlock::Allocate(std::size_t capacity) {
+  if (data_ != nullptr) throw std::logic_error("OutBlock allocated twice");
+  capacity_ = capacity;
+  if (reserved_data_ != nullptr && capacity <= reserved_capacity_) {
+    data_ = reserved_data_;
+    return data_;
+  }
+  if (env_ != nullptr && capacity >= kExternalMin) {
+    Napi::Buffer<uint8_t> b = Napi::Buffer<uint8_t>::New(Napi::Env(env_), capacity);  // not zero-filled
+    js_ = b;
+    data_ = b.Data();
+    return data_;
+  }
+  data_ = static_cast<uint8_t*>(std::malloc(capacity == 0 ? 1 : capacity));
+  if (data_ == nullptr) throw std::bad_alloc();
+  return data_;
+}
+
+Napi::Value OutBlock::ToJs(Napi::Env env) {
+  if (data_ != nullptr && data_ == reserved_data_) js_ = reserved_.Value();
+  if (js_ != nullptr) {
+    Napi::Buffer<uint8_t> b(env, js_);
+    if (size_ == b.Length()) return b;
+    return b.Get("subarray").As<Napi::Function>().Call(b, {Napi::Number::New(env, 0), Napi::Number::New(env, static_cast<double>(size_))});
+  }
+  if (size_ < kExternalMin) return Napi::Buffer<uint8_t>::Copy(env, data_, size_);  // freed (and wiped) with the block
+  uint8_t* p = data_;
+  data_ = nullptr;
+  return Napi::Buffer<uint8_t>::New(env, p, size_, [](Napi::Env, uint8_t* q) { std::free(q); });
+}
 
 Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message) {
   std::string code = RvName(rv);

@@ -8,16 +8,50 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <variant>
 
 #include "convert.h"
 
 namespace hsm::addon {
 
+// Memory the core writes a one-shot cipher's output into directly, handed to JavaScript without a
+// copy when it is large (an external Buffer that frees it when collected) and copied when small.
+// Plaintext left in it is wiped when it is freed here; once it is a JavaScript Buffer it is the
+// caller's, like any plaintext the caller asked for.
+// On the JS thread (a *Sync call, `env` given) a large block is a Buffer from Node's own allocator
+// from the start, as node:crypto's outputs are.
+class OutBlock {
+ public:
+  explicit OutBlock(bool plaintext, napi_env env = nullptr) : plaintext_(plaintext), env_(env) {}
+  ~OutBlock();
+  OutBlock(const OutBlock&) = delete;
+  OutBlock& operator=(const OutBlock&) = delete;
+  // JS thread, before queued work: a Buffer from Node's allocator for the worker to write into,
+  // referenced so it stays put, and reachable by no JavaScript until the call resolves. The block
+  // must then be released on the JS thread (keep a copy of its shared_ptr in the Prepared's after).
+  void Reserve(Napi::Env env, std::size_t capacity);
+  uint8_t* Allocate(std::size_t capacity);  // once; the reserved Buffer when it is big enough
+  void SetSize(std::size_t n) { size_ = n; }
+  Napi::Value ToJs(Napi::Env env);  // once, on the JS thread
+
+ private:
+  uint8_t* data_ = nullptr;
+  std::size_t size_ = 0, capacity_ = 0;
+  bool plaintext_;
+  napi_env env_;
+  napi_value js_ = nullptr;  // the Buffer data_ points into (JS thread only)
+  Napi::Reference<Napi::Buffer<uint8_t>> reserved_;
+  uint8_t* reserved_data_ = nullptr;
+  std::size_t reserved_capacity_ = 0;
+};
+
 // An encryption's output and the IV the token generated for it (empty when the caller chose it).
+// The output is in `block` when the core wrote it straight into memory, else in `data`.
 struct CryptOut {
   Bytes data;
   Bytes iv;
+  std::shared_ptr<OutBlock> block;
 };
 
 using Result = std::variant<std::monostate, Bytes, bool, CK_ULONG, std::vector<CK_ULONG>, std::vector<AttributeValue>, CryptOut>;

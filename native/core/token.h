@@ -114,6 +114,12 @@ class Token {
   Bytes CipherFinal(Session& s, bool encrypt);
   Bytes CipherSingle(Session& s, bool encrypt, ByteView in);  // C_Encrypt after C_EncryptInit
   Bytes Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, Bytes* iv_out = nullptr);
+  // The same, written straight into memory the caller gives once the output's bound is known
+  // (`alloc(bound)`); returns the bytes written. For bulk data: the payload is copied once, from
+  // `in` to the output, by the cipher itself.
+  using OutputAlloc = std::function<uint8_t*(std::size_t bound)>;
+  std::size_t CryptInto(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, const OutputAlloc& alloc,
+                        Bytes* iv_out = nullptr);
 
   // Sign / verify (§5.11, §5.13)
   void SignInit(Session& s, bool sign, const MechParams& m, CK_OBJECT_HANDLE key);

@@ -2,6 +2,9 @@
 // Cryptographic operations of a token (PKCS#11 v3.0 §5.8–5.13): encrypt, decrypt, sign, verify and
 // digest, one-shot and multi-part, with §5.2's operation-state rules (a failed call ends its
 // operation; a single-part call during a multi-part one is CKR_OPERATION_ACTIVE). No N-API here.
+
+#include <algorithm>
+
 #include "token.h"
 
 namespace hsm {
@@ -58,6 +61,16 @@ Bytes Token::CipherSingle(Session& s, bool encrypt, ByteView in) {
 }
 
 Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, Bytes* iv_out) {
+  Bytes out;
+  out.resize(CryptInto(s, encrypt, m, key_handle, in, [&](std::size_t bound) {
+    out.resize(bound);
+    return out.data();
+  }, iv_out));
+  return out;
+}
+
+std::size_t Token::CryptInto(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, const OutputAlloc& alloc,
+                             Bytes* iv_out) {
   const MechanismInfo& mech = MechanismFor(m.type, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
   ObjectRef key = UsableKey(key_handle, mech, encrypt ? CKA_ENCRYPT : CKA_DECRYPT, CKR_KEY_HANDLE_INVALID);
   {
@@ -66,9 +79,16 @@ Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HAND
   }
   CheckSize(mech, in.size);
   std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
-  Bytes out = op->Once(in);
+  std::size_t n;
+  if (std::size_t bound = op->OnceBound(in.size); bound > 0) {
+    n = op->OnceInto(in, alloc(bound));
+  } else {
+    Bytes out = op->Once(in);
+    std::copy(out.begin(), out.end(), alloc(out.size()));
+    n = out.size();
+  }
   if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
-  return out;
+  return n;
 }
 
 // ---------------------------------------------------------------- sign / verify

@@ -118,6 +118,30 @@ class GcmOp final : public CipherOp {
 
   const Bytes* GeneratedIv() const override { return generated_.empty() ? nullptr : &generated_; }
 
+  // One-shot without buffering: encrypt writes the ciphertext and the tag; decrypt checks the tag
+  // against the input's tail and wipes what it wrote when the tag fails. CKM_CLOUDHSM_AES_GCM
+  // (its IV travels inside the data) goes through Once.
+  std::size_t OnceBound(std::size_t in) const override { return prepend_ ? 0 : encrypt_ ? in + tag_len_ : in; }
+
+  std::size_t OnceInto(ByteView in, uint8_t* out) override {
+    if (prepend_) return CipherOp::OnceInto(in, out);
+    if (encrypt_) {
+      std::size_t n = engine_->Crypt(in, out);
+      if (!engine_->Finish()) Fail(CKR_GENERAL_ERROR, "AES-GCM encryption failed");
+      engine_->Tag(out + n, tag_len_);
+      return n + tag_len_;
+    }
+    if (in.size < tag_len_) Fail(CKR_ENCRYPTED_DATA_LEN_RANGE, "ciphertext is shorter than the tag");
+    std::size_t body = in.size - tag_len_;
+    engine_->SetExpectedTag(ByteView(in.data + body, tag_len_));
+    std::size_t n = engine_->Crypt(ByteView(in.data, body), out);
+    if (!engine_->Finish()) {
+      WipeMemory(out, n);
+      Fail(CKR_ENCRYPTED_DATA_INVALID, "authentication failed");
+    }
+    return n;
+  }
+
   Bytes Update(ByteView in) override {
     if (!encrypt_) {
       Append(buffered_, in);

@@ -30,44 +30,65 @@ class BlockCipherOp final : public CipherOp {
   }
 
   Bytes Update(ByteView in) override {
+    Bytes out(in.size + block_);
+    out.resize(UpdateInto(in, out.data()));
+    return out;
+  }
+
+  Bytes Final() override {
+    Bytes out(2 * block_);
+    out.resize(FinalInto(out.data()));
+    return out;
+  }
+
+  std::size_t OnceBound(std::size_t in) const override { return in + 2 * block_; }
+
+  std::size_t OnceInto(ByteView in, uint8_t* out) override {
+    std::size_t n = UpdateInto(in, out);
+    try {
+      return n + FinalInto(out + n);
+    } catch (...) {
+      WipeMemory(out, n);  // bad padding or length: nothing decrypted is released
+      throw;
+    }
+  }
+
+ private:
+  // At most in.size + block_ bytes.
+  std::size_t UpdateInto(ByteView in, uint8_t* out) {
     const std::uint64_t before = total_;
     total_ += in.size;
     if (total_ < before || (total_ + block_ - 1) / block_ > limit_blocks_) {
       Fail(CKR_DATA_LEN_RANGE, "more than 2^ulCounterBits blocks would reuse a CTR counter block");
     }
-    Bytes out(in.size + block_);
     std::size_t n = 0;
     if (wrap_pending_ && total_ > wrap_at_) {
       // The low counter bits wrap at byte wrap_at_ (a block boundary): restart from the nonce.
       std::size_t first = static_cast<std::size_t>(wrap_at_ > before ? wrap_at_ - before : 0);
-      n = ossl::CipherUpdate(ctx_.get(), out.data(), ByteView{in.data, first});
+      n = ossl::CipherUpdate(ctx_.get(), out, ByteView{in.data, first});
       if (EVP_CipherInit_ex2(ctx_.get(), nullptr, nullptr, wrap_iv_.data(), -1, nullptr) != 1) ossl::Raise(CKR_GENERAL_ERROR, "EVP_CipherInit_ex2");
       wrap_pending_ = false;
       in = ByteView{in.data + first, in.size - first};
     }
-    n += ossl::CipherUpdate(ctx_.get(), out.data() + n, in);
-    out.resize(n);
-    return out;
+    return n + ossl::CipherUpdate(ctx_.get(), out + n, in);
   }
 
-  Bytes Final() override {
+  // At most 2 * block_ bytes.
+  std::size_t FinalInto(uint8_t* out) {
     bool whole = total_ % block_ == 0;
     std::string size = std::to_string(block_);
     if (!encrypt_ && pad_ && (!whole || total_ == 0)) Fail(CKR_ENCRYPTED_DATA_LEN_RANGE, "CBC_PAD ciphertext must be a non-zero multiple of " + size + " bytes");
     if (!pad_ && !is_stream() && !whole) {
       Fail(encrypt_ ? CKR_DATA_LEN_RANGE : CKR_ENCRYPTED_DATA_LEN_RANGE, "input must be a multiple of the " + size + "-byte block");
     }
-    Bytes out(2 * block_);
     int len = 0;
-    if (EVP_CipherFinal_ex(ctx_.get(), out.data(), &len) != 1) {
+    if (EVP_CipherFinal_ex(ctx_.get(), out, &len) != 1) {
       ossl::ClearErrors();
       Fail(CKR_ENCRYPTED_DATA_INVALID, "bad padding");
     }
-    out.resize(static_cast<std::size_t>(len));
-    return out;
+    return static_cast<std::size_t>(len);
   }
 
- private:
   bool is_stream() const { return EVP_CIPHER_CTX_get_mode(ctx_.get()) == EVP_CIPH_CTR_MODE; }
 
   // Where the low `bits` of the counter wrap, and how many blocks the counter allows in all.

@@ -5,6 +5,7 @@
 // number to the functions implementing it. Only mech/registry.cc lists mechanisms.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -65,6 +66,16 @@ class CipherOp {
     Bytes tail = Final();
     Append(out, tail);
     return out;
+  }
+  // Single-part straight into the caller's memory, for bulk data (no intermediate buffer to copy
+  // and wipe). OnceBound: the most OnceInto writes for `in` bytes, or 0 when the operation cannot
+  // say before it runs (Token then uses Once). OnceInto returns how many bytes it wrote, and wipes
+  // them when it fails (a GCM tag that does not verify must release no plaintext).
+  virtual std::size_t OnceBound(std::size_t) const { return 0; }
+  virtual std::size_t OnceInto(ByteView in, uint8_t* out) {
+    Bytes b = Once(in);
+    std::copy(b.begin(), b.end(), out);
+    return b.size();
   }
 };
 
