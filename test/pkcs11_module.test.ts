@@ -23,7 +23,8 @@ const [wycheproofSlot, cloudSlot, sharedSlot] = p11.C_GetSlotList(true) as [Buff
 const RW = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
 
 /** NativeMechanism (our typed form) → pkcs11js's mechanism object. */
-function mech(m: NativeMechanism): pkcs11js.Mechanism {
+function mech(given: NativeMechanism | number): pkcs11js.Mechanism {
+  const m = typeof given === 'number' ? { type: given } : given;
   if (m.type === CKM.AES_GCM) return { mechanism: m.type, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv: Buffer.from(m.iv!), aad: Buffer.from(m.aad ?? []), tagBits: m.tagBits ?? 128 } as pkcs11js.IParams };
   if (m.type === CKM.RSA_PKCS_OAEP) return { mechanism: m.type, parameter: { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: m.hashAlg!, mgf: m.mgf!, source: 1, sourceData: m.label?.length ? Buffer.from(m.label) : undefined } as pkcs11js.IParams };
   if (m.saltLength !== undefined) return { mechanism: m.type, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: m.hashAlg!, mgf: m.mgf!, saltLen: m.saltLength } as pkcs11js.IParams };

@@ -229,7 +229,7 @@ export class SealHsm {
 
   /** A digest computed in the HSM (crypto users, as on CloudHSM). */
   async digest(data: Uint8Array, hash: HashName = 'SHA256'): Promise<Buffer> {
-    return call(native.digest(this.#session(), { type: hashMechanism(hash) }, data));
+    return call(native.digest(this.#session(), hashMechanism(hash), data));
   }
 
   /** Every mechanism this cluster's profile offers, by PKCS#11 name. */

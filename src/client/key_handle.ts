@@ -128,9 +128,9 @@ export class KeyHandle {
   async encrypt(data: Uint8Array, mechanism?: EncryptMechanism): Promise<Buffer | GcmResult> {
     const m = mechanism ?? (this.type === 'aes' ? { name: 'AES_GCM' as const } : this.#defaultCipher());
     const native = cipherMechanism(m);
-    const gcm = typeof m === 'object' && m.name === 'AES_GCM';
-    const iv = gcm ? Buffer.from(native.iv ?? new Uint8Array(12)) : undefined; // the HSM may write its IV here
-    const out = await call(this.#ctx.native.encrypt(this.#ctx.session(), iv ? { ...native, iv } : native, this.ref, bytes(data, 'data')));
+    const gcm = typeof m === 'object' && m.name === 'AES_GCM' && typeof native === 'object' ? native : undefined;
+    const iv = gcm ? Buffer.from(gcm.iv ?? new Uint8Array(12)) : undefined; // the HSM may write its IV here
+    const out = await call(this.#ctx.native.encrypt(this.#ctx.session(), gcm && iv ? { ...gcm, iv } : native, this.ref, bytes(data, 'data')));
     return iv ? { ciphertext: out, iv } : out;
   }
 

@@ -55,7 +55,7 @@ export class KeyManager {
     const { bits = 256, ...attrs } = options;
     if (bits !== 128 && bits !== 192 && bits !== 256) throw new RangeError('bits must be 128, 192 or 256');
     const tmpl = [[CKA.VALUE_LEN, bits / 8] as [number, number], ...toTemplate(withDefaults(attrs, { encrypt: true, decrypt: true }))];
-    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.AES_KEY_GEN }, tmpl)), 'secret-key', 'aes');
+    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), CKM.AES_KEY_GEN, tmpl)), 'secret-key', 'aes');
   }
 
   /** A generic secret of 1–800 bytes (HMAC, KDF input). */
@@ -63,7 +63,7 @@ export class KeyManager {
     const { length, ...attrs } = options;
     if (!Number.isInteger(length)) throw new TypeError('length must be an integer number of bytes');
     const tmpl = [[CKA.VALUE_LEN, length] as [number, number], ...toTemplate(withDefaults(attrs, { sign: true, verify: true }))];
-    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), { type: CKM.GENERIC_SECRET_KEY_GEN }, tmpl)), 'secret-key', 'generic-secret');
+    return this.#made(await call(this.#ctx.native.generateKey(this.#ctx.session(), CKM.GENERIC_SECRET_KEY_GEN, tmpl)), 'secret-key', 'generic-secret');
   }
 
   /** An EC key pair on a named curve. */
@@ -166,7 +166,7 @@ export class KeyManager {
   async #pair(mech: number, publicMaterial: Array<[number, number | Uint8Array]>, attrs: KeyAttributes, type: KeyType, curve: CurveName | undefined): Promise<KeyPair> {
     const pub = [...publicMaterial, ...toTemplate(attrs, PUBLIC_HALF)];
     const priv = toTemplate(attrs, PRIVATE_HALF);
-    const [p, s] = await call(this.#ctx.native.generateKeyPair(this.#ctx.session(), { type: mech }, pub, priv));
+    const [p, s] = await call(this.#ctx.native.generateKeyPair(this.#ctx.session(), mech, pub, priv));
     return { publicKey: this.#made(p, 'public-key', type, curve), privateKey: this.#made(s, 'private-key', type, curve) };
   }
 

@@ -116,10 +116,10 @@ function unknown(what: string, m: unknown): never {
 }
 
 /** Turns a typed sign mechanism into the native form. */
-export function signMechanism(m: SignMechanism): NativeMechanism {
+export function signMechanism(m: SignMechanism): NativeMechanism | number {
   if (typeof m === 'string') {
     const type = SIGN_MECHANISMS[m];
-    return type === undefined ? unknown('sign', m) : { type };
+    return type === undefined ? unknown('sign', m) : type; // no parameter: the bare number
   }
   if (m.name in PSS) {
     const o = m as PssOptions;
@@ -137,10 +137,10 @@ export function signMechanism(m: SignMechanism): NativeMechanism {
 }
 
 /** Turns a typed encrypt / wrap mechanism into the native form. */
-export function cipherMechanism(m: WrapMechanism): NativeMechanism {
+export function cipherMechanism(m: WrapMechanism): NativeMechanism | number {
   if (typeof m === 'string') {
     const type = SIMPLE_CIPHERS[m];
-    return type === undefined ? unknown('cipher', m) : { type };
+    return type === undefined ? unknown('cipher', m) : type; // no parameter: the bare number
   }
   switch (m.name) {
     case 'AES_GCM':

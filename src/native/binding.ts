@@ -13,7 +13,9 @@ export type AttributeInput = boolean | number | Uint8Array | string | ReadonlyAr
 /** A template: attribute type (CKA_*) and value, in order. */
 export type NativeTemplate = ReadonlyArray<readonly [type: number, value: AttributeInput]>;
 
-/** A mechanism and its parameters (CK_MECHANISM with the parameter structure flattened). */
+/** A mechanism and its parameters (CK_MECHANISM with the parameter structure flattened). Where a
+ *  mechanism takes no parameter, the calls also accept its bare CKM_* number, which skips reading an
+ *  object's keys (measurable on small operations). */
 export interface NativeMechanism {
   readonly type: number;
   readonly iv?: Uint8Array;
@@ -128,53 +130,53 @@ export interface NativeBinding {
   shareKey(session: number, key: number, user: string, share: boolean): Promise<void>;
   ownership(session: number, object: number): { owner: string; sharedWith: string[] };
 
-  generateKey(session: number, mechanism: NativeMechanism, template: NativeTemplate): Promise<number>;
+  generateKey(session: number, mechanism: NativeMechanism | number, template: NativeTemplate): Promise<number>;
   generateKeyPair(
     session: number,
-    mechanism: NativeMechanism,
+    mechanism: NativeMechanism | number,
     publicTemplate: NativeTemplate,
     privateTemplate: NativeTemplate,
   ): Promise<[publicKey: number, privateKey: number]>;
-  wrapKey(session: number, mechanism: NativeMechanism, wrappingKey: number, key: number): Promise<Buffer>;
+  wrapKey(session: number, mechanism: NativeMechanism | number, wrappingKey: number, key: number): Promise<Buffer>;
   unwrapKey(
     session: number,
-    mechanism: NativeMechanism,
+    mechanism: NativeMechanism | number,
     unwrappingKey: number,
     wrapped: Uint8Array,
     template: NativeTemplate,
   ): Promise<number>;
-  deriveKey(session: number, mechanism: NativeMechanism, baseKey: number, template: NativeTemplate): Promise<number>;
+  deriveKey(session: number, mechanism: NativeMechanism | number, baseKey: number, template: NativeTemplate): Promise<number>;
 
   /** Where the token generates the IV (CloudHSM CKM_AES_GCM), it is written into `mechanism.iv`. */
-  encrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
-  decrypt(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
-  sign(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Promise<Buffer>;
+  encrypt(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Promise<Buffer>;
+  decrypt(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Promise<Buffer>;
+  sign(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Promise<Buffer>;
   /** Resolves true; a bad signature rejects with CKR_SIGNATURE_INVALID / CKR_SIGNATURE_LEN_RANGE. */
-  verify(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array, signature: Uint8Array): Promise<true>;
-  digest(session: number, mechanism: NativeMechanism, data: Uint8Array): Promise<Buffer>;
+  verify(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array, signature: Uint8Array): Promise<true>;
+  digest(session: number, mechanism: NativeMechanism | number, data: Uint8Array): Promise<Buffer>;
   generateRandom(session: number, length: number): Promise<Buffer>;
 
   /** Synchronous twins of the one-shot calls: same checks and errors (thrown), run on the calling
    *  thread. For small, hot operations where the thread-pool hop costs more than the work. */
-  encryptSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
-  decryptSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
-  signSync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array): Buffer;
-  verifySync(session: number, mechanism: NativeMechanism, key: number, data: Uint8Array, signature: Uint8Array): true;
-  digestSync(session: number, mechanism: NativeMechanism, data: Uint8Array): Buffer;
+  encryptSync(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Buffer;
+  decryptSync(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Buffer;
+  signSync(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array): Buffer;
+  verifySync(session: number, mechanism: NativeMechanism | number, key: number, data: Uint8Array, signature: Uint8Array): true;
+  digestSync(session: number, mechanism: NativeMechanism | number, data: Uint8Array): Buffer;
 
-  encryptInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  encryptInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   encryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
   encryptFinal(session: number): Promise<Buffer>;
-  decryptInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  decryptInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   decryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
   decryptFinal(session: number): Promise<Buffer>;
-  signInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  signInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   signUpdate(session: number, data: Uint8Array): Promise<void>;
   signFinal(session: number): Promise<Buffer>;
-  verifyInit(session: number, mechanism: NativeMechanism, key: number): Promise<void>;
+  verifyInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   verifyUpdate(session: number, data: Uint8Array): Promise<void>;
   verifyFinal(session: number, signature: Uint8Array): Promise<true>;
-  digestInit(session: number, mechanism: NativeMechanism): Promise<void>;
+  digestInit(session: number, mechanism: NativeMechanism | number): Promise<void>;
   digestUpdate(session: number, data: Uint8Array): Promise<void>;
   digestFinal(session: number): Promise<Buffer>;
 }

@@ -36,7 +36,7 @@ export async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 /** verify() as a boolean: false only for a bad signature; anything else rethrows. */
-export async function verifies(t: TestToken, m: NativeMechanism, key: number, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+export async function verifies(t: TestToken, m: NativeMechanism | number, key: number, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
   try {
     await call(native.verify(t.session, m, key, data, sig));
     return true;
