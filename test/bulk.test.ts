@@ -99,3 +99,38 @@ describe('queued calls work on a copy of the input', () => {
     expect(outs[1]!.some((b) => b !== 0)).toBe(true);
   });
 });
+
+describe('small light calls run inline and keep the Promise contract', () => {
+  const small = crypto.randomBytes(32);
+  it('settles later, never throws synchronously, and rejects with the same codes', async () => {
+    const mech = { type: CKM.AES_GCM, iv: iv12 };
+    let settled = false;
+    const p = native.encrypt(tk.session, mech, key, small).then((v) => { settled = true; return v; });
+    expect(settled).toBe(false); // a Promise, settled after this synchronous code
+    const ct = await call(p);
+    const c = crypto.createCipheriv('aes-256-gcm', value, iv12);
+    expect(ct.equals(Buffer.concat([c.update(small), c.final(), c.getAuthTag()]))).toBe(true);
+    ct[0]! ^= 1;
+    expect(await codeOf(call(native.decrypt(tk.session, mech, key, ct)))).toBe('CKR_ENCRYPTED_DATA_INVALID');
+    expect(await codeOf(call(native.encrypt(tk.session + 1000, mech, key, small)))).toBe('CKR_SESSION_HANDLE_INVALID');
+    expect(await codeOf(call(native.encrypt(tk.session, mech, 987654, small)))).toBe('CKR_KEY_HANDLE_INVALID');
+    await expect(native.encrypt(tk.session, { type: CKM.AES_GCM, iv: 'not bytes' as unknown as Buffer }, key, small)).rejects.toBeInstanceOf(TypeError);
+    const signOnly = await importKey(tk, secretKeyTemplate(value, 'generic'), [[CKA.SIGN, true], [CKA.VERIFY, false]]);
+    expect(await codeOf(call(native.verify(tk.session, CKM.SHA256_HMAC, signOnly, small, Buffer.alloc(32))))).toBe('CKR_KEY_FUNCTION_NOT_PERMITTED');
+    const mac = await call(native.sign(tk.session, CKM.SHA256_HMAC, signOnly, small));
+    expect(mac.equals(crypto.createHmac('sha256', value).update(small).digest())).toBe(true);
+  });
+
+  it('a one-shot call while a multi-part operation is active is CKR_OPERATION_ACTIVE, inline too', async () => {
+    const s = native.openSession(tk.slot, false);
+    await call(native.encryptInit(s, { type: CKM.AES_CBC_PAD, iv: iv16 }, key));
+    expect(await codeOf(call(native.encrypt(s, { type: CKM.AES_CBC_PAD, iv: iv16 }, key, small)))).toBe('CKR_OPERATION_ACTIVE');
+    native.closeSession(s);
+  });
+
+  it('digests inline equal node:crypto; a bare CKM number and { type } are the same mechanism', async () => {
+    expect((await call(native.digest(tk.session, CKM.SHA256, small))).equals(crypto.createHash('sha256').update(small).digest())).toBe(true);
+    expect((await call(native.digest(tk.session, { type: CKM.SHA512 }, small))).equals(crypto.createHash('sha512').update(small).digest())).toBe(true);
+    expect(() => native.digestSync(tk.session, -1 as number, small)).toThrow(RangeError);
+  });
+});

@@ -164,6 +164,16 @@ Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(
   return ToJs(env, result);
 }
 
+Napi::Value SettleNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {
+  auto d = Napi::Promise::Deferred::New(info.Env());
+  try {
+    d.Resolve(RunNow(info, prepare));
+  } catch (const Napi::Error& e) {
+    d.Reject(e.Value());
+  }
+  return d.Promise();
+}
+
 // Where the token generates the IV (CloudHSM GCM), it is written back into the caller's `iv` buffer,
 // as CloudHSM writes CK_GCM_PARAMS.pIV. For encryption and for wrapping.
 After WriteBackIv(const Napi::CallbackInfo& a) {

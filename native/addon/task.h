@@ -75,6 +75,11 @@ Napi::Value QueueWith(const Napi::CallbackInfo& info, const std::function<Prepar
 // returns a CryptOut with one.
 After WriteBackIv(const Napi::CallbackInfo& a);
 
+// Runs the prepared work now on the JS thread and settles the returned Promise with its value or
+// error: the contract of Queue, for light work on small inputs, where handing it to the pool and
+// back costs more than the work itself. Never throws.
+Napi::Value SettleNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare);
+
 // Runs the same prepared work inline on the JS thread and returns its value; core errors throw
 // (the synchronous path for small hot operations, where the thread-pool hop costs more than the work).
 Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare);

@@ -157,6 +157,11 @@ std::size_t Token::ObjectCount() const {
   return objects_.size();
 }
 
+bool Token::Resident(CK_OBJECT_HANDLE h) const {
+  std::shared_lock lock(mu_);
+  return objects_.count(h) != 0;
+}
+
 CK_OBJECT_HANDLE Token::Store(Session& s, std::shared_ptr<Object> obj) {
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   obj->creator = obj->IsTokenObject() ? 0 : s.handle;

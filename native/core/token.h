@@ -56,6 +56,9 @@ class Token {
   const Profile& profile() const { return profile_; }
   std::string label() const;  // C_InitToken may change it
   std::size_t ObjectCount() const;
+  // The object is in memory (a session object, or a token object already loaded): using it reads
+  // nothing from the store.
+  bool Resident(CK_OBJECT_HANDLE h) const;
 
   // Users and login (CloudHSM §2; PKCS#11 §5.6 C_Login / C_Logout, app-wide)
   bool Activated() const;
