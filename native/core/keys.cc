@@ -11,6 +11,8 @@
 #include <openssl/x509.h>
 
 #include <cstring>
+#include <map>
+#include <string>
 
 namespace hsm {
 
@@ -250,7 +252,9 @@ Bytes Spki(const Object& obj, const Bytes& raw) {
 
 }  // namespace
 
-void SetPublicAttributes(Object& obj) {
+Bytes RawPublicKey(const Object& obj) { return RawPublic(obj); }
+
+void SetPublicAttributes(Object& obj, const Bytes* raw_public) {
   EVP_PKEY* k = obj.pkey.get();
   if (obj.key_type == CKK_RSA) {
     obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Spki(obj, {}));
@@ -260,7 +264,7 @@ void SetPublicAttributes(Object& obj) {
     return;
   }
   if (obj.curve == nullptr) Fail(CKR_GENERAL_ERROR, "EC key without a curve");
-  Bytes raw = RawPublic(obj);
+  Bytes raw = raw_public != nullptr ? *raw_public : RawPublic(obj);
   obj.attrs.Set(CKA_PUBLIC_KEY_INFO, Spki(obj, raw));
   obj.attrs.Set(CKA_EC_PARAMS, ToBytes(CurveParams(*obj.curve)));
   if (obj.cls == CKO_PUBLIC_KEY) obj.attrs.Set(CKA_EC_POINT, WrapOctetString(raw));
@@ -289,7 +293,7 @@ void SetSecretAttributes(Object& obj) {
   OPENSSL_cleanse(out, sizeof out);
 }
 
-ossl::Pkey PublicOnly(const Object& full) {
+ossl::Pkey PublicOnly(const Object& full, const Bytes* raw_public) {
   if (full.key_type == CKK_RSA) {
     ParamBld bld(ossl::Check(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new"));
     std::vector<ossl::Bn> keep;
@@ -297,7 +301,7 @@ ossl::Pkey PublicOnly(const Object& full) {
     PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, ossl::PkeyBnParam(full.pkey.get(), OSSL_PKEY_PARAM_RSA_E), keep);
     return FromData("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY, CKR_GENERAL_ERROR, full.pkey.get());
   }
-  Bytes raw = RawPublic(full);
+  Bytes raw = raw_public != nullptr ? *raw_public : RawPublic(full);
   if (full.key_type == CKK_EC) {
     // Copy the group from the private key rather than rebuilding it by name (the costly part).
     ossl::Pkey pub = ossl::AdoptPkey(ossl::Check(EVP_PKEY_new(), "EVP_PKEY_new"));
@@ -313,8 +317,17 @@ ossl::Pkey PublicOnly(const Object& full) {
     ossl::ClearErrors();
     return pub;
   }
-  EVP_PKEY* k = EVP_PKEY_new_raw_public_key_ex(nullptr, full.curve->name, nullptr, raw.data(), raw.size());
-  if (k == nullptr) ossl::Raise(CKR_GENERAL_ERROR, "public key");
+  // Edwards: from a from-data context kept per thread (made by name once, not per key).
+  thread_local std::map<std::string, ossl::PkeyCtx> contexts;
+  ossl::PkeyCtx& ctx = contexts[full.curve->name];
+  if (!ctx) {
+    ossl::PkeyCtx made = ossl::NewPkeyCtxForType(full.curve->name);
+    if (EVP_PKEY_fromdata_init(made.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "public key");
+    ctx = std::move(made);
+  }
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data(), raw.size()), OSSL_PARAM_construct_end()};
+  EVP_PKEY* k = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "public key");
   return ossl::AdoptPkey(k);
 }
 

@@ -19,13 +19,17 @@ void CheckSecretLength(CK_KEY_TYPE kt, std::size_t n, CK_RV rv_if_bad);
 
 // Sets the public, readable attributes of an asymmetric key from obj.pkey: RSA modulus, exponent
 // and size; EC params and point (public objects); CKA_PUBLIC_KEY_INFO (SPKI DER) on both halves.
-void SetPublicAttributes(Object& obj);
+// `raw_public`: the key's raw public value when the caller already has it (RawPublicKey): reading
+// an EC point out of OpenSSL converts it to affine coordinates, a field inversion each time.
+void SetPublicAttributes(Object& obj, const Bytes* raw_public = nullptr);
+// The uncompressed EC point, or the 32-byte Ed25519 public key.
+Bytes RawPublicKey(const Object& obj);
 // Secret keys: CKA_VALUE_LEN and CKA_CHECK_VALUE.
 void SetSecretAttributes(Object& obj);
 
 // The public half of an asymmetric key as its own EVP_PKEY (for a generated public object);
 // `full` must have its key type and curve set.
-ossl::Pkey PublicOnly(const Object& full);
+ossl::Pkey PublicOnly(const Object& full, const Bytes* raw_public = nullptr);
 
 // PKCS#8 PrivateKeyInfo of a private key, as a secret. And back, checking the key type.
 // A private key object's PKCS#8 PrivateKeyInfo (pkcs8.h: written in place, no unwiped copies).

@@ -260,10 +260,10 @@ std::shared_ptr<Object> Token::NewKeyObject(const Attributes& t, CK_OBJECT_CLASS
   return obj;
 }
 
-void Token::Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech) const {
+void Token::Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech, const Bytes* raw_public) const {
   ApplyDefaults(profile_, obj, origin, gen_mech);
   if (obj.cls == CKO_SECRET_KEY) SetSecretAttributes(obj);
-  if (obj.cls == CKO_PUBLIC_KEY || obj.cls == CKO_PRIVATE_KEY) SetPublicAttributes(obj);
+  if (obj.cls == CKO_PUBLIC_KEY || obj.cls == CKO_PRIVATE_KEY) SetPublicAttributes(obj, raw_public);
 }
 
 // ---------------------------------------------------------------- objects

@@ -194,7 +194,7 @@ class Token {
   std::unique_ptr<SignOp> OneShotSigner(Session& s, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, bool sign) const;
   std::unique_ptr<SignOp> NewSigner(const MechParams& m, const Object& key, bool sign) const;
   std::shared_ptr<Object> NewKeyObject(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) const;
-  void Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech) const;
+  void Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech, const Bytes* raw_public = nullptr) const;
 
   const Profile& profile_;
   std::string label_;  // auth_mu_

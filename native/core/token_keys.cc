@@ -71,9 +71,12 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   pub->attrs.Erase(CKA_MODULUS_BITS);
   priv->pkey = std::move(gen.pkey);
   pub->curve = priv->curve = gen.curve;
-  pub->pkey = PublicOnly(*priv);
-  Finish(*pub, KeyOrigin::kGenerated, m.type);
-  Finish(*priv, KeyOrigin::kGenerated, m.type);
+  // The public value is read out of OpenSSL once for the public key object and both halves' attributes.
+  const Bytes raw = kt == CKK_RSA ? Bytes() : RawPublicKey(*priv);
+  const Bytes* raw_public = kt == CKK_RSA ? nullptr : &raw;
+  pub->pkey = PublicOnly(*priv, raw_public);
+  Finish(*pub, KeyOrigin::kGenerated, m.type, raw_public);
+  Finish(*priv, KeyOrigin::kGenerated, m.type, raw_public);
   pub->owner = priv->owner = owner;
   if ((pub->IsTokenObject() || priv->IsTokenObject()) && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "token objects need a read-write session");
   if (store_ && pub->IsTokenObject() && priv->IsTokenObject()) {
