@@ -91,6 +91,11 @@ describe('client', () => {
       const iv = Buffer.alloc(12, 9);
       const { iv: used } = await aes.encrypt(Buffer.from('x'), { name: 'AES_GCM', iv });
       expect(used.equals(iv)).toBe(true);
+      // No IV given: a fresh random one each time, never a fixed one (GCM nonce reuse).
+      const ivs = await Promise.all(Array.from({ length: 50 }, async () => (await aes.encrypt(Buffer.from('x'))).iv.toString('hex')));
+      expect(new Set(ivs).size).toBe(50);
+      const again = await aes.encrypt(Buffer.from('same'));
+      expect((await aes.decrypt(again.ciphertext, { name: 'AES_GCM', iv: again.iv })).toString()).toBe('same');
       const blob = await aes.wrap(aes, 'AES_KEY_WRAP_PAD');
       await expect(aes.unwrap(blob, { class: 'secret-key', type: 'aes' }, 'AES_KEY_WRAP_PAD')).resolves.toBeDefined();
       expect(t.mechanisms()).not.toContain('CKM_CLOUDHSM_AES_GCM');

@@ -3,6 +3,8 @@
 // A key reference on the HSM, with the operations its class allows. The key material never comes
 // here: a KeyHandle is a number and what the HSM says about it.
 
+import { randomBytes } from 'node:crypto';
+
 import type { JsonWebKey } from '../keys/jwk.js';
 
 import { HsmKeyError, call, hsmError } from '../errors.js';
@@ -129,7 +131,9 @@ export class KeyHandle {
     const m = mechanism ?? (this.type === 'aes' ? { name: 'AES_GCM' as const } : this.#defaultCipher());
     const native = cipherMechanism(m);
     const gcm = typeof m === 'object' && m.name === 'AES_GCM' && typeof native === 'object' ? native : undefined;
-    const iv = gcm ? Buffer.from(gcm.iv ?? new Uint8Array(12)) : undefined; // the HSM may write its IV here
+    // Without an IV a fresh random one is used (a CloudHSM profile writes the one it chose over it):
+    // never a fixed IV, which under GCM would reuse a nonce with the same key.
+    const iv = gcm ? Buffer.from(gcm.iv ?? randomBytes(12)) : undefined;
     const out = await call(this.#ctx.native.encrypt(this.#ctx.session(), gcm && iv ? { ...gcm, iv } : native, this.ref, bytes(data, 'data')));
     return iv ? { ciphertext: out, iv } : out;
   }
