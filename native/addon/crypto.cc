@@ -153,14 +153,21 @@ Napi::Value CipherInit(const Napi::CallbackInfo& info, bool encrypt) {
   });
 }
 
+// A stream's chunk: written straight into its output Buffer, as one-shot calls are.
 Napi::Value CipherUpdate(const Napi::CallbackInfo& info, bool encrypt) {
-  return Queue(info, [encrypt](const Napi::CallbackInfo& a) -> Work {
+  return QueueWith(info, [encrypt](const Napi::CallbackInfo& a) -> Prepared {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     Bytes data = ToBytes(a[1], "data");
-    return [s, encrypt, data = std::move(data)]() -> Result {
+    auto block = std::make_shared<OutBlock>(!encrypt);
+    if (data.size() >= kBulkInput) block->Reserve(a.Env(), data.size() + kBulkSlack);
+    Work work = [s, encrypt, data = std::move(data), block]() -> Result {
       Bound b = Library::Instance().Resolve(s);
-      return b.token->CipherUpdate(*b.session, encrypt, data);
+      CryptOut out;
+      out.block = block;
+      block->SetSize(b.token->CipherUpdateInto(*b.session, encrypt, data, [&](std::size_t bound) { return block->Allocate(bound); }));
+      return out;
     };
+    return Prepared{std::move(work), [block](Napi::Env, const Result&) {}};  // the block is let go on the JS thread
   });
 }
 

@@ -114,13 +114,15 @@ class Token {
   // Encrypt / decrypt (§5.8, §5.9). `iv_out` receives an IV the token generated (CloudHSM GCM).
   void CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, Bytes* iv_out = nullptr);
   Bytes CipherUpdate(Session& s, bool encrypt, ByteView in);
+  // Where the *Into calls write: `alloc(bound)` returns memory for at most `bound` bytes.
+  using OutputAlloc = std::function<uint8_t*(std::size_t bound)>;
+  std::size_t CipherUpdateInto(Session& s, bool encrypt, ByteView in, const OutputAlloc& alloc);  // as CryptInto
   Bytes CipherFinal(Session& s, bool encrypt);
   Bytes CipherSingle(Session& s, bool encrypt, ByteView in);  // C_Encrypt after C_EncryptInit
   Bytes Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, Bytes* iv_out = nullptr);
   // The same, written straight into memory the caller gives once the output's bound is known
   // (`alloc(bound)`); returns the bytes written. For bulk data: the payload is copied once, from
   // `in` to the output, by the cipher itself.
-  using OutputAlloc = std::function<uint8_t*(std::size_t bound)>;
   std::size_t CryptInto(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key, ByteView in, const OutputAlloc& alloc,
                         Bytes* iv_out = nullptr);
 

@@ -23,6 +23,15 @@ void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_
 }
 
 Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
+  Bytes out;
+  out.resize(CipherUpdateInto(s, encrypt, in, [&](std::size_t bound) {
+    out.resize(bound);
+    return out.data();
+  }));
+  return out;
+}
+
+std::size_t Token::CipherUpdateInto(Session& s, bool encrypt, ByteView in, const OutputAlloc& alloc) {
   std::lock_guard lock(s.mu);
   auto& slot = encrypt ? s.encrypt : s.decrypt;
   if (!slot) Fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation");
@@ -33,7 +42,10 @@ Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
     }
     CheckSize(*slot->mech, in.size);
     slot->updated = true;
-    return slot->op->Update(in);
+    if (std::size_t bound = slot->op->UpdateBound(in.size); bound > 0) return slot->op->UpdateInto(in, alloc(bound));
+    Bytes out = slot->op->Update(in);
+    std::copy(out.begin(), out.end(), alloc(out.size()));
+    return out.size();
   } catch (...) {
     slot.reset();
     throw;

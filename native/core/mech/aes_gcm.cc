@@ -122,6 +122,12 @@ class GcmOp final : public CipherOp {
   // against the input's tail and wipes what it wrote when the tag fails. CKM_CLOUDHSM_AES_GCM
   // (its IV travels inside the data) goes through Once.
   std::size_t OnceBound(std::size_t in) const override { return prepend_ ? 0 : encrypt_ ? in + tag_len_ : in; }
+  // Encryption streams straight through; decryption buffers until Final (see the top of the file).
+  std::size_t UpdateBound(std::size_t in) const override { return encrypt_ && !prepend_ ? in : 0; }
+  std::size_t UpdateInto(ByteView in, uint8_t* out) override {
+    if (!encrypt_ || prepend_) return CipherOp::UpdateInto(in, out);
+    return engine_->Crypt(in, out);
+  }
 
   std::size_t OnceInto(ByteView in, uint8_t* out) override {
     if (prepend_) return CipherOp::OnceInto(in, out);

@@ -42,6 +42,7 @@ class BlockCipherOp final : public CipherOp {
   }
 
   std::size_t OnceBound(std::size_t in) const override { return in + 2 * block_; }
+  std::size_t UpdateBound(std::size_t in) const override { return in + block_; }
 
   std::size_t OnceInto(ByteView in, uint8_t* out) override {
     std::size_t n = UpdateInto(in, out);
@@ -53,9 +54,8 @@ class BlockCipherOp final : public CipherOp {
     }
   }
 
- private:
   // At most in.size + block_ bytes.
-  std::size_t UpdateInto(ByteView in, uint8_t* out) {
+  std::size_t UpdateInto(ByteView in, uint8_t* out) override {
     const std::uint64_t before = total_;
     total_ += in.size;
     if (total_ < before || (total_ + block_ - 1) / block_ > limit_blocks_) {
@@ -73,6 +73,7 @@ class BlockCipherOp final : public CipherOp {
     return n + ossl::CipherUpdate(ctx_.get(), out + n, in);
   }
 
+ private:
   // At most 2 * block_ bytes.
   std::size_t FinalInto(uint8_t* out) {
     bool whole = total_ % block_ == 0;

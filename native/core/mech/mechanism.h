@@ -72,6 +72,13 @@ class CipherOp {
   // say before it runs (Token then uses Once). OnceInto returns how many bytes it wrote, and wipes
   // them when it fails (a GCM tag that does not verify must release no plaintext).
   virtual std::size_t OnceBound(std::size_t) const { return 0; }
+  // The same for one Update of a multi-part operation (a stream's chunk).
+  virtual std::size_t UpdateBound(std::size_t) const { return 0; }
+  virtual std::size_t UpdateInto(ByteView in, uint8_t* out) {
+    Bytes b = Update(in);
+    std::copy(b.begin(), b.end(), out);
+    return b.size();
+  }
   virtual std::size_t OnceInto(ByteView in, uint8_t* out) {
     Bytes b = Once(in);
     std::copy(b.begin(), b.end(), out);
