@@ -37,6 +37,7 @@ export { derToP1363, p1363ToDer } from './keys/ecdsa_sig.js';
 export { SealHsm, PROFILES, type LoginInfo, type MemoryOptions, type OpenOptions, type ProfileName, type UnsealKeySource } from './client/hsm.js';
 export { DamagedKeysError, KeyManager, parseCliFilter, type KeyFilter, type KeyPair } from './client/keys.js';
 export { KeyHandle, type GcmResult, type KeyInfo, type PublicKeyFormat } from './client/key_handle.js';
+export { CipherStream, type CipherStreamOptions } from './client/streams.js';
 export { UserManager, type Role, type UserInfo } from './client/users.js';
 export type { KeyAttributes, KeyClass, KeyType, SettableAttributes } from './client/attributes.js';
 export { cipherMechanism, signMechanism } from './client/mechanisms.js';

@@ -153,32 +153,33 @@ Napi::Value CipherInit(const Napi::CallbackInfo& info, bool encrypt) {
   });
 }
 
-// A stream's chunk: written straight into its output Buffer, as one-shot calls are.
-Napi::Value CipherUpdate(const Napi::CallbackInfo& info, bool encrypt) {
-  return QueueWith(info, [encrypt](const Napi::CallbackInfo& a) -> Prepared {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    Bytes data = ToBytes(a[1], "data");
-    auto block = std::make_shared<OutBlock>(!encrypt);
+// A stream's chunk: written straight into its output Buffer, as one-shot calls are. Now = true is
+// the *Sync twin (borrowed input, a Buffer from Node's allocator), which the client's streams use as
+// node:crypto's cipher streams do: a chunk's work is shorter than a hop to the pool and back.
+template <bool Now>
+Prepared PrepareCipherUpdate(const Napi::CallbackInfo& a, bool encrypt) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  Input<Now> data = TakeInput<Now>(a[1], "data");
+  auto block = std::make_shared<OutBlock>(!encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
+  if constexpr (!Now) {
     if (data.size() >= kBulkInput) block->Reserve(a.Env(), data.size() + kBulkSlack);
-    Work work = [s, encrypt, data = std::move(data), block]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      CryptOut out;
-      out.block = block;
-      block->SetSize(b.token->CipherUpdateInto(*b.session, encrypt, data, [&](std::size_t bound) { return block->Allocate(bound); }));
-      return out;
-    };
-    return Prepared{std::move(work), [block](Napi::Env, const Result&) {}};  // the block is let go on the JS thread
-  });
+  }
+  Work work = [s, encrypt, data = std::move(data), block]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    CryptOut out;
+    out.block = block;
+    block->SetSize(b.token->CipherUpdateInto(*b.session, encrypt, data, [&](std::size_t bound) { return block->Allocate(bound); }));
+    return out;
+  };
+  return Prepared{std::move(work), [block](Napi::Env, const Result&) {}};  // the block is let go on the JS thread
 }
 
-Napi::Value CipherFinal(const Napi::CallbackInfo& info, bool encrypt) {
-  return Queue(info, [encrypt](const Napi::CallbackInfo& a) -> Work {
-    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-    return [s, encrypt]() -> Result {
-      Bound b = Library::Instance().Resolve(s);
-      return b.token->CipherFinal(*b.session, encrypt);
-    };
-  });
+Prepared PrepareCipherFinal(const Napi::CallbackInfo& a, bool encrypt) {
+  CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+  return Prepared{[s, encrypt]() -> Result {
+    Bound b = Library::Instance().Resolve(s);
+    return b.token->CipherFinal(*b.session, encrypt);
+  }, nullptr};
 }
 
 Napi::Value SignInit(const Napi::CallbackInfo& info, bool sign) {
@@ -283,11 +284,27 @@ void InitCrypto(Napi::Env env, Napi::Object e) {
   }
   e.Set("generateRandom", Napi::Function::New(env, GenerateRandom, "generateRandom"));
   e.Set("encryptInit", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherInit(i, true); }, "encryptInit"));
-  e.Set("encryptUpdate", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherUpdate(i, true); }, "encryptUpdate"));
-  e.Set("encryptFinal", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherFinal(i, true); }, "encryptFinal"));
+  // Multi-part updates and finals: a Promise from the pool, and a *Sync twin.
+  for (bool encrypt : {true, false}) {
+    std::string verb = encrypt ? "encrypt" : "decrypt";
+    auto update = [encrypt](bool now) {
+      return [encrypt, now](const Napi::CallbackInfo& i) -> Napi::Value {
+        auto prepare = [encrypt, now](const Napi::CallbackInfo& a) { return now ? PrepareCipherUpdate<true>(a, encrypt) : PrepareCipherUpdate<false>(a, encrypt); };
+        return now ? RunNow(i, prepare) : QueueWith(i, prepare);
+      };
+    };
+    auto final = [encrypt](bool now) {
+      return [encrypt, now](const Napi::CallbackInfo& i) -> Napi::Value {
+        auto prepare = [encrypt](const Napi::CallbackInfo& a) { return PrepareCipherFinal(a, encrypt); };
+        return now ? RunNow(i, prepare) : QueueWith(i, prepare);
+      };
+    };
+    e.Set(verb + "Update", Napi::Function::New(env, update(false), verb + "Update"));
+    e.Set(verb + "UpdateSync", Napi::Function::New(env, update(true), verb + "UpdateSync"));
+    e.Set(verb + "Final", Napi::Function::New(env, final(false), verb + "Final"));
+    e.Set(verb + "FinalSync", Napi::Function::New(env, final(true), verb + "FinalSync"));
+  }
   e.Set("decryptInit", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherInit(i, false); }, "decryptInit"));
-  e.Set("decryptUpdate", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherUpdate(i, false); }, "decryptUpdate"));
-  e.Set("decryptFinal", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return CipherFinal(i, false); }, "decryptFinal"));
   e.Set("signInit", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return SignInit(i, true); }, "signInit"));
   e.Set("signUpdate", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return SignUpdate(i, true); }, "signUpdate"));
   e.Set("signFinal", Napi::Function::New(env, SignFinal, "signFinal"));

@@ -10,9 +10,10 @@ import type { JsonWebKey } from '../keys/jwk.js';
 import { HsmKeyError, call, hsmError } from '../errors.js';
 import { spkiToJwk, spkiToPem } from '../keys/export.js';
 import { curveByName, curveByParams, type CurveName } from '../keys/curves.js';
-import { CKA } from '../native/pkcs11_gen.js';
+import { CKA, CKM } from '../native/pkcs11_gen.js';
 import { CLASS_NAMES, TYPE_NAMES, readUlong, toTemplate, type KeyAttributes, type KeyClass, type KeyType, type SettableAttributes } from './attributes.js';
 import type { ClientContext } from './context.js';
+import { CipherStream, type CipherStreamOptions } from './streams.js';
 import { cipherMechanism, signMechanism, type AesGcmOptions, type EncryptMechanism, type SignMechanism, type WrapMechanism } from './mechanisms.js';
 
 /** What the HSM reports about a key. */
@@ -136,6 +137,24 @@ export class KeyHandle {
     const iv = gcm ? Buffer.from(gcm.iv ?? randomBytes(12)) : undefined;
     const out = await call(this.#ctx.native.encrypt(this.#ctx.session(), gcm && iv ? { ...gcm, iv } : native, this.ref, bytes(data, 'data')));
     return iv ? { ciphertext: out, iv } : out;
+  }
+
+  /** Encrypts a stream of any size in constant memory: write plaintext in, read ciphertext out
+   *  (`pipeline(source, key.encryptStream(), sink)`). The HSM runs one multi-part operation on a
+   *  session of the stream's own. AES-GCM without an IV gets a fresh random one, read it from
+   *  `stream.iv`; the tag is the last 16 bytes of the output. */
+  encryptStream(mechanism?: EncryptMechanism, options?: CipherStreamOptions): CipherStream {
+    const m = mechanism ?? (this.type === 'aes' ? { name: 'AES_GCM' as const } : this.#defaultCipher());
+    const native = cipherMechanism(m);
+    const gcm = typeof native === 'object' && native.type === CKM.AES_GCM ? native : undefined;
+    return new CipherStream(this.#ctx, true, gcm ? { ...gcm, iv: Buffer.from(gcm.iv ?? randomBytes(12)) } : native, this.ref, options);
+  }
+
+  /** Decrypts a stream (see encryptStream). Under AES-GCM the HSM holds the ciphertext until the
+   *  tag at its end verifies, as PKCS#11 requires, so no unauthenticated plaintext comes out; use
+   *  CBC or CTR where a stream of plaintext must flow before the end. */
+  decryptStream(mechanism: EncryptMechanism, options?: CipherStreamOptions): CipherStream {
+    return new CipherStream(this.#ctx, false, cipherMechanism(mechanism), this.ref, options);
   }
 
   /** Decrypts. For AES-GCM pass the IV that encryption returned. */

@@ -166,10 +166,14 @@ export interface NativeBinding {
 
   encryptInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   encryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
+  encryptUpdateSync(session: number, data: Uint8Array): Buffer;
   encryptFinal(session: number): Promise<Buffer>;
+  encryptFinalSync(session: number): Buffer;
   decryptInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   decryptUpdate(session: number, data: Uint8Array): Promise<Buffer>;
+  decryptUpdateSync(session: number, data: Uint8Array): Buffer;
   decryptFinal(session: number): Promise<Buffer>;
+  decryptFinalSync(session: number): Buffer;
   signInit(session: number, mechanism: NativeMechanism | number, key: number): Promise<void>;
   signUpdate(session: number, data: Uint8Array): Promise<void>;
   signFinal(session: number): Promise<Buffer>;
