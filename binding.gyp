@@ -91,7 +91,8 @@
         "native/addon/lifecycle.cc",
         "native/addon/objects.cc",
         "native/addon/keys.cc",
-        "native/addon/crypto.cc"
+        "native/addon/crypto.cc",
+        "native/addon/store_pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "libraries": ["<!@(node scripts/openssl-gyp.mjs link)", "-lsqlite3"],

@@ -4,6 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { SealHsm, native } from '../src/index.js';
@@ -146,4 +147,20 @@ describe('crash safety', () => {
     expect(new Set(made.flatMap((r) => r.refused))).toEqual(new Set(['CKR_DEVICE_MEMORY']));
     expect(Number(sql(dir, 'SELECT count(*) FROM objects'))).toBe(3300);
   }, 300_000);
+});
+
+describe('the store pool', () => {
+  it('worker threads write one token beside the main thread, and each exits when its work is done', async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    const workers = ['w1', 'w2'].map((prefix) => new Worker(fixture('worker.mjs'), { argv: [dir, 'alice', prefix, '40'], stdout: true }));
+    const mine = await Promise.all(Array.from({ length: 40 }, (_, i) => hsm.keys.generateAes({ token: true, label: `main-${i}` })));
+    const codes = await Promise.all(workers.map((w) => new Promise<number>((resolve) => w.on('exit', resolve))));
+    expect(codes).toEqual([0, 0]);
+    expect(mine).toHaveLength(40);
+    for (const prefix of ['w1', 'w2', 'main']) {
+      for (let i = 0; i < 40; i++) expect(await hsm.keys.find({ label: `${prefix}-${i}` })).toHaveLength(1);
+    }
+    hsm.close();
+  }, 120_000);
 });

@@ -2,6 +2,7 @@
 // Key management (PKCS#11 v3.0 §5.14): generate, generate pair, wrap, unwrap, derive. Async.
 #include "library.h"
 #include "ops.h"
+#include "store_pool.h"
 #include "task.h"
 
 namespace hsm::addon {
@@ -9,7 +10,7 @@ namespace hsm::addon {
 namespace {
 
 Napi::Value GenerateKey(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     Template t = ToTemplate(a[2], "template");
@@ -21,7 +22,7 @@ Napi::Value GenerateKey(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GenerateKeyPair(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     Template pub = ToTemplate(a[2], "publicTemplate");
@@ -51,7 +52,7 @@ Napi::Value WrapKey(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value UnwrapKey(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE unwrapping = ToUlong(a[2], "unwrappingKey");
@@ -65,7 +66,7 @@ Napi::Value UnwrapKey(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeriveKey(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     MechParams m = ToMechanism(a[1], "mechanism");
     CK_OBJECT_HANDLE base = ToUlong(a[2], "baseKey");

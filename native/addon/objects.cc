@@ -2,6 +2,7 @@
 // PKCS#11 object management (v3.0 §5.7): create, destroy, read attributes, find. Async.
 #include "library.h"
 #include "ops.h"
+#include "store_pool.h"
 #include "task.h"
 
 namespace hsm::addon {
@@ -9,7 +10,7 @@ namespace hsm::addon {
 namespace {
 
 Napi::Value CreateObject(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     Template t = ToTemplate(a[1], "template");
     return [s, t = std::move(t)]() -> Result {
@@ -20,7 +21,7 @@ Napi::Value CreateObject(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DestroyObject(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     CK_OBJECT_HANDLE h = ToUlong(a[1], "object");
     return [s, h]() -> Result {
@@ -55,7 +56,7 @@ Napi::Value FindObjects(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SetAttributes(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     CK_OBJECT_HANDLE h = ToUlong(a[1], "object");
     Template t = ToTemplate(a[2], "template");
@@ -68,7 +69,7 @@ Napi::Value SetAttributes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ShareKey(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
     CK_OBJECT_HANDLE h = ToUlong(a[1], "key");
     std::string user = ToString(a[2], "user");

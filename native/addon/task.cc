@@ -9,9 +9,7 @@
 
 namespace hsm::addon {
 
-namespace {
-
-Napi::Value ToJs(Napi::Env env, Result& result) {
+Napi::Value ResultToJs(Napi::Env env, Result& result) {
   return std::visit(
       [&](auto& r) -> Napi::Value {
         using T = std::decay_t<decltype(r)>;
@@ -26,6 +24,26 @@ Napi::Value ToJs(Napi::Env env, Result& result) {
       result);
 }
 
+Outcome RunWork(const Work& work) {
+  Outcome o;
+  try {
+    o.result = work();
+    o.ok = true;
+  } catch (const Error& e) {
+    o.rv = e.rv();
+    o.error = e.what();
+  } catch (const std::bad_alloc&) {
+    o.rv = CKR_HOST_MEMORY;
+    o.error = "out of memory";
+  } catch (const std::exception& e) {
+    o.rv = CKR_GENERAL_ERROR;
+    o.error = e.what();
+  }
+  return o;
+}
+
+namespace {
+
 class Task final : public Napi::AsyncWorker {
  public:
   Task(Napi::Env env, Prepared p)
@@ -35,24 +53,19 @@ class Task final : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    try {
-      result_ = work_();
-    } catch (const Error& e) {
-      rv_ = e.rv();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      rv_ = CKR_HOST_MEMORY;
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      rv_ = CKR_GENERAL_ERROR;
-      SetError(e.what());
-    }
+    Outcome o = RunWork(work_);
     work_ = nullptr;  // drop copied inputs (wiped by their allocator) as soon as possible
+    if (o.ok) {
+      result_ = std::move(o.result);
+    } else {
+      rv_ = o.rv;
+      SetError(o.error);
+    }
   }
 
   void OnOK() override {
     if (after_) after_(Env(), result_);
-    Napi::Value v = ToJs(Env(), result_);
+    Napi::Value v = ResultToJs(Env(), result_);
     result_ = std::monostate{};
     deferred_.Resolve(v);
   }
@@ -161,7 +174,7 @@ Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(
     throw CoreError(env, CKR_GENERAL_ERROR, e.what());
   }
   if (p.after) p.after(env, result);
-  return ToJs(env, result);
+  return ResultToJs(env, result);
 }
 
 Napi::Value SettleNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <variant>
 
 #include "convert.h"
@@ -65,6 +66,17 @@ struct Prepared {
 };
 
 Napi::Error CoreError(Napi::Env env, CK_RV rv, const std::string& message);
+
+// Runs work off the JS thread: its result, or the CKR code and message of what it threw.
+struct Outcome {
+  Result result;
+  bool ok = false;
+  CK_RV rv = CKR_GENERAL_ERROR;
+  std::string error;
+};
+Outcome RunWork(const Work& work);
+// On the JS thread: the result as a JavaScript value.
+Napi::Value ResultToJs(Napi::Env env, Result& result);
 
 // Builds the work on the JS thread with `prepare` (which converts and copies arguments and may
 // throw a Napi::Error), queues it, and returns the Promise. Never throws.

@@ -100,7 +100,7 @@ ObjectRef Token::Lookup(CK_OBJECT_HANDLE h, CK_RV invalid) const {
       if (profile_.ownership && !c) Fail(invalid, "no object with handle " + std::to_string(h));
       found = LoadStored(*row);  // verifies the seal
       std::unique_lock lock(mu_);
-      if (objects_.emplace(h, found).second) Tally(h, *found, +1);
+      Cache(h, found);
     }
   }
   if (!found || !Visible(*found, c)) Fail(invalid, "no object with handle " + std::to_string(h));
@@ -186,6 +186,10 @@ void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr
   }
   std::unique_lock lock(mu_);
   auto it = objects_.find(h);
+  if (it == objects_.end() && store_ && after->IsTokenObject()) {
+    Cache(h, std::move(after));  // let go from the cache meanwhile; the store has the new row
+    return;
+  }
   if (it == objects_.end()) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was destroyed meanwhile");
   if (it->second != before) Fail(CKR_FUNCTION_FAILED, "the object changed meanwhile; retry");
   it->second = std::move(after);

@@ -8,6 +8,8 @@
 // they fail with CKR_OPERATION_ACTIVE only while a multi-part operation of that kind is active.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -203,6 +205,12 @@ class Token {
   mutable std::shared_mutex mu_;
   // Session objects, and for persistent tokens a cache of token objects read (and verified) from the store.
   mutable std::map<CK_OBJECT_HANDLE, ObjectRef> objects_;
+  // The cache holds at most kCachedTokenObjects token objects, the oldest let go first (they are
+  // read, verified and unsealed again when next used, some microseconds): memory stays flat however
+  // many keys the token holds. Entries are (handle, object) so a stale entry never evicts a newer copy.
+  static constexpr std::size_t kCachedTokenObjects = 4096;
+  mutable std::deque<std::pair<CK_OBJECT_HANDLE, const Object*>> cache_order_;  // mu_
+  void Cache(CK_OBJECT_HANDLE h, ObjectRef o) const;  // a token object into objects_; mu_ held (unique)
   mutable std::size_t tallied_keys_ = 0, tallied_asymmetric_ = 0;  // mu_: see Tally
   CK_OBJECT_HANDLE next_handle_ = 1;
   mutable std::mutex auth_mu_;

@@ -77,6 +77,7 @@ void Token::DropCachedTokenObjects() const {
   for (auto it = objects_.begin(); it != objects_.end();) {
     it = it->second->IsTokenObject() ? objects_.erase(it) : std::next(it);
   }
+  cache_order_.clear();
 }
 
 SecureBytes Token::MasterCopy() const {
@@ -132,8 +133,20 @@ std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_p
   };
   std::vector<CK_OBJECT_HANDLE> handles = store_->Insert(std::move(rows), seal, quota);
   std::unique_lock lock(mu_);
-  for (std::size_t i = 0; i < handles.size(); i++) objects_.emplace(handles[i], std::move(objs[i]));
+  for (std::size_t i = 0; i < handles.size(); i++) Cache(handles[i], std::move(objs[i]));
   return handles;
+}
+
+void Token::Cache(CK_OBJECT_HANDLE h, ObjectRef o) const {
+  const Object* raw = o.get();
+  if (!objects_.emplace(h, std::move(o)).second) return;
+  cache_order_.emplace_back(h, raw);
+  while (cache_order_.size() > kCachedTokenObjects) {
+    auto [old, obj] = cache_order_.front();
+    cache_order_.pop_front();
+    auto it = objects_.find(old);
+    if (it != objects_.end() && it->second.get() == obj) objects_.erase(it);  // token objects: no tally
+  }
 }
 
 ObjectRef Token::LoadStored(const StoredObject& row) const {

@@ -336,6 +336,7 @@ void Token::InitToken(ByteView so_pin, const std::string& label, std::size_t ope
   }
   std::unique_lock objects(mu_);
   objects_.clear();
+  cache_order_.clear();
   tallied_keys_ = tallied_asymmetric_ = 0;
   login_.reset();
   label_ = new_label;
