@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { HsmIntegrityError, SealHsm } from '../src/index.js';
+import { HsmIntegrityError, type KeyHandle, SealHsm } from '../src/index.js';
 import { cleanup, newToken, sql, tempDir, tokenBytes } from './helpers/store.js';
 
 afterAll(cleanup);
@@ -282,6 +282,27 @@ describe('group commit', () => {
     const [aes] = await hsm.keys.find({ label: 'aes-1' });
     const { ciphertext, iv } = await aes!.encrypt(Buffer.from('kept'));
     expect((await aes!.decrypt(ciphertext, { name: 'AES_GCM', iv })).toString()).toBe('kept');
+    hsm.close();
+  }, 120_000);
+});
+
+describe('the token-object cache', () => {
+  it('holds at most 4,096 token objects: keys let go are read back and verified on use, and changes to them stick', async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    const keys: KeyHandle[] = [];
+    for (let i = 0; i < 5_000; i += 250) {
+      keys.push(...(await Promise.all(Array.from({ length: 250 }, (_, j) => hsm.keys.generateAes({ token: true, label: `c-${i + j}` })))));
+    }
+    // The first keys were made longest ago: out of the cache by now, loaded again here.
+    const first = keys[0]!;
+    const { ciphertext, iv } = await first.encrypt(Buffer.from('evicted'));
+    expect((await first.decrypt(ciphertext, { name: 'AES_GCM', iv })).toString()).toBe('evicted');
+    await keys[1]!.setAttributes({ label: 'renamed' });
+    expect(await hsm.keys.find({ label: 'renamed' })).toHaveLength(1);
+    await keys[2]!.delete();
+    expect(await hsm.keys.find({ label: 'c-2' })).toEqual([]);
+    for (const k of [keys[3]!, keys[2_500]!, keys[4_999]!]) await expect(k.encrypt(Buffer.from('x'))).resolves.toBeDefined();
     hsm.close();
   }, 120_000);
 });
