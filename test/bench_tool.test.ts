@@ -40,11 +40,29 @@ describe('workloads', () => {
 
   it.each([
     [{ operations: [] }, /needs operations/], [{ operations: ['sign:md5'] }, /unknown algorithm/], [{ operations: ['encrypt:ecdsa-p256'] }, /does not encrypt/],
-    [{ operations: ['sign:ecdsa-p256'], backends: ['hsm'] }, /unknown backend/], [{ operations: ['sign:ecdsa-p256'], duration: 'long' }, /duration/],
+    [{ operations: ['sign:ecdsa-p256'], backends: ['hsm'] }, /unknown backend/], [{ operations: ['sign:ecdsa-p256'], backends: ['hsm?'] }, /unknown backend/],
+    [{ operations: ['sign:ecdsa-p256'], duration: 'long' }, /duration/],
     [{ operations: ['sign:ecdsa-p256'], concurrency: [0] }, /concurrency/], [{ operations: ['sign:ecdsa-p256:-1'] }, /size/], [{ operations: ['sign:ecdsa-p256:64:0'] }, /weight/],
   ])('refuses %j', (doc, message) => {
     expect(() => workload(doc as Record<string, unknown>)).toThrow(WorkloadError);
     expect(() => workload(doc as Record<string, unknown>)).toThrow(message);
+  });
+
+  it("softhsm sets SoftHSMv2 up for the run; 'softhsm?' is left out, with a note, where it is missing", () => {
+    expect(workload({ operations: ['digest:sha256'], backends: 'client,softhsm?' }).backends).toEqual(['client', 'softhsm?']);
+    const env = { ...process.env, SEALHSM_SOFTHSM_LIBRARY: join(dir, 'no-such-libsofthsm2.so') };
+    const args = [BIN, 'bench', '--op', 'digest:sha256:32', '--concurrency', '1', '--count', '20', '--warmup', '0'];
+    const optional = spawnSync(process.execPath, [...args, '--backends', 'client,softhsm?'], { encoding: 'utf8', env });
+    expect(optional.status).toBe(0);
+    expect(optional.stderr).toMatch(/softhsm left out: no SoftHSMv2 library at .*no-such-libsofthsm2\.so/);
+    expect(optional.stdout).toMatch(/\| digest:sha256:32 \| 1 \| client \|/);
+    const required = spawnSync(process.execPath, [...args, '--backends', 'client,softhsm'], { encoding: 'utf8', env });
+    expect(required.status).toBe(2);
+    expect(JSON.parse(required.stdout).data.message).toMatch(/no SoftHSMv2 library/);
+    if (!softhsm) return;
+    const real = spawnSync(process.execPath, [...args, '--backends', 'softhsm,node'], { encoding: 'utf8', env: { ...process.env } });
+    expect(real.status).toBe(0);
+    expect(real.stdout).toMatch(/\| digest:sha256:32 \| 1 \| softhsm \| [\d,]+ \|/);
   });
 
   it('a bad workload is a usage error (exit 2) from the command', () => {

@@ -62,5 +62,8 @@ export interface Backend {
   prepare(op: OperationName, algorithm: string, spec: AlgorithmSpec, size: number): Promise<Prepared>;
   /** The most workers it will be asked for. */
   setConcurrency?(n: number): Promise<void>;
+  /** Untimed, after each phase: destroys the keys a generate phase made (node:crypto's are garbage,
+   *  an HSM's stay until destroyed; kept, they would skew memory and slow later phases). */
+  afterPhase?(): Promise<void>;
   close(): Promise<void>;
 }

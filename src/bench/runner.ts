@@ -150,6 +150,7 @@ export async function runWorkload(w: Workload, backends: readonly Backend[], pro
           const cpu = process.cpuUsage(cpu0);
           clearInterval(sampler);
           peak = Math.max(peak, process.memoryUsage.rss());
+          await b.afterPhase?.();
           if (!record) return;
           const done = counts.reduce((s, n) => s + n, 0);
           for (const i of usable) {

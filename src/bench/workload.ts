@@ -22,7 +22,9 @@ export interface WorkloadOperation {
 export interface Workload {
   readonly name: string;
   readonly operations: readonly WorkloadOperation[];
-  /** 'client', 'module', 'node', 'kms' (the KMS endpoint through the AWS SDK), or 'pkcs11:<path>' (any PKCS#11 library). */
+  /** 'client', 'module', 'node', 'kms' (the KMS endpoint through the AWS SDK), 'softhsm' (SoftHSMv2, set
+   *  up for the run), or 'pkcs11:<path>' (any PKCS#11 library). A trailing '?' makes one optional: left
+   *  out, with a note, where it is not installed. */
   readonly backends: readonly string[];
   readonly concurrency: readonly number[];
   /** Seconds per measured phase (ignored when `count` is set). */
@@ -81,9 +83,12 @@ export function workload(doc: Record<string, unknown>, flags: Record<string, unk
   const ops = v.operations;
   if (!Array.isArray(ops) || ops.length === 0) throw new WorkloadError('a workload needs operations (e.g. sign:ecdsa-p256)');
   const backends = (typeof v.backends === 'string' ? v.backends.split(',') : v.backends) as unknown;
-  if (!Array.isArray(backends) || backends.length === 0) throw new WorkloadError('backends is a list: client, module, node, pkcs11:<path>');
+  if (!Array.isArray(backends) || backends.length === 0) throw new WorkloadError('backends is a list: client, module, node, kms, softhsm, pkcs11:<path>');
   for (const b of backends) {
-    if (typeof b !== 'string' || !(['client', 'module', 'node', 'kms'].includes(b) || /^pkcs11:.+/.test(b))) throw new WorkloadError(`unknown backend '${String(b)}' (client, module, node, kms, pkcs11:<path>)`);
+    const name = typeof b === 'string' ? b.replace(/\?$/, '') : b;
+    if (typeof name !== 'string' || !(['client', 'module', 'node', 'kms', 'softhsm'].includes(name) || /^pkcs11:.+/.test(name))) {
+      throw new WorkloadError(`unknown backend '${String(b)}' (client, module, node, kms, softhsm, pkcs11:<path>; a trailing ? makes one optional)`);
+    }
   }
   const conc = (typeof v.concurrency === 'string' ? v.concurrency.split(',') : typeof v.concurrency === 'number' ? [v.concurrency] : v.concurrency) as unknown;
   if (!Array.isArray(conc) || conc.length === 0) throw new WorkloadError('concurrency is a number or a list like 1,4,16');

@@ -40,10 +40,16 @@ export async function clientBackend(profile: string): Promise<Backend> {
     if (k.type === 'rsa') return h.keys.generateRsa({ modulusBits: k.bits, ...usage });
     throw new NotApplicable(`no key pair for ${k.type}`);
   };
+  let made: KeyHandle[] = [];
   return {
     name: 'client',
     async setConcurrency(n: number) {
       await open(Math.max(4, n));
+    },
+    async afterPhase() {
+      const gone = made;
+      made = [];
+      for (let i = 0; i < gone.length; i += 256) await Promise.all(gone.slice(i, i + 256).map((k) => k.delete()));
     },
     async prepare(op: OperationName, _algorithm: string, spec: AlgorithmSpec, size: number): Promise<Prepared> {
       const h = hsm ?? (await open(4));
@@ -90,10 +96,13 @@ export async function clientBackend(profile: string): Promise<Backend> {
         }
         case 'generate': {
           const k = spec.key;
-          // Session keys: they go with the token at the end of the run.
-          if (k.type === 'aes') return () => h.keys.generateAes({ bits: k.bits });
-          if (k.type === 'generic-secret') return () => h.keys.generateGenericSecret({ length: k.bytes });
-          return () => pairFor(h, spec, {});
+          // Session keys, destroyed after each phase (afterPhase).
+          if (k.type === 'aes') return async () => made.push(await h.keys.generateAes({ bits: k.bits }));
+          if (k.type === 'generic-secret') return async () => made.push(await h.keys.generateGenericSecret({ length: k.bytes }));
+          return async () => {
+            const pair = await pairFor(h, spec, {});
+            made.push(pair.publicKey, pair.privateKey);
+          };
         }
         case 'derive': {
           if (spec.key.type === 'generic-secret') {

@@ -64,6 +64,12 @@ export async function pkcs11Backend(name: string, library: string, pin: string |
     }
   }
   const s0 = (): Buffer => sessions[0]!;
+  const made: Buffer[] = []; // keys a generate phase made, destroyed after it (afterPhase)
+  const keep = async (p: Promise<Buffer | P11.KeyPair>): Promise<void> => {
+    const k = await p;
+    if (Buffer.isBuffer(k)) made.push(k);
+    else made.push(k.publicKey, k.privateKey);
+  };
   const has = (m: number): boolean => mechanisms.has(m);
   const common = [{ type: p.CKA_TOKEN, value: false }];
 
@@ -105,6 +111,9 @@ export async function pkcs11Backend(name: string, library: string, pin: string |
     },
     async setConcurrency(n: number) {
       open(n);
+    },
+    async afterPhase() {
+      for (const h of made.splice(0)) lib.C_DestroyObject(s0(), h);
     },
     async prepare(op: OperationName, algorithm: string, spec: AlgorithmSpec, size: number): Promise<Prepared> {
       try {
@@ -195,18 +204,18 @@ export async function pkcs11Backend(name: string, library: string, pin: string |
       }
       case 'generate': {
         const k = spec.key;
-        if (k.type === 'aes') return (w) => lib.C_GenerateKeyAsync(session(w), { mechanism: p.CKM_AES_KEY_GEN }, [...common, { type: p.CKA_VALUE_LEN, value: k.bits / 8 }]);
-        if (k.type === 'generic-secret') return (w) => lib.C_GenerateKeyAsync(session(w), { mechanism: p.CKM_GENERIC_SECRET_KEY_GEN }, [...common, { type: p.CKA_VALUE_LEN, value: k.bytes }]);
+        if (k.type === 'aes') return (w) => keep(lib.C_GenerateKeyAsync(session(w), { mechanism: p.CKM_AES_KEY_GEN }, [...common, { type: p.CKA_VALUE_LEN, value: k.bits / 8 }]));
+        if (k.type === 'generic-secret') return (w) => keep(lib.C_GenerateKeyAsync(session(w), { mechanism: p.CKM_GENERIC_SECRET_KEY_GEN }, [...common, { type: p.CKA_VALUE_LEN, value: k.bytes }]));
         if (k.type === 'ec') {
           const params = Buffer.from(CURVE_OIDS[k.curve], 'hex');
-          return (w) => lib.C_GenerateKeyPairAsync(session(w), { mechanism: p.CKM_EC_KEY_PAIR_GEN }, [...common, { type: p.CKA_EC_PARAMS, value: params }], [...common, { type: p.CKA_SIGN, value: true }]);
+          return (w) => keep(lib.C_GenerateKeyPairAsync(session(w), { mechanism: p.CKM_EC_KEY_PAIR_GEN }, [...common, { type: p.CKA_EC_PARAMS, value: params }], [...common, { type: p.CKA_SIGN, value: true }]));
         }
         if (k.type === 'rsa') {
-          return (w) => lib.C_GenerateKeyPairAsync(session(w), { mechanism: p.CKM_RSA_PKCS_KEY_PAIR_GEN },
-            [...common, { type: p.CKA_MODULUS_BITS, value: k.bits }, { type: p.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }], [...common, { type: p.CKA_SIGN, value: true }]);
+          return (w) => keep(lib.C_GenerateKeyPairAsync(session(w), { mechanism: p.CKM_RSA_PKCS_KEY_PAIR_GEN },
+            [...common, { type: p.CKA_MODULUS_BITS, value: k.bits }, { type: p.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }], [...common, { type: p.CKA_SIGN, value: true }]));
         }
         if (!has(0x1055)) throw new NotApplicable(`${name} has no Ed25519`);
-        return (w) => lib.C_GenerateKeyPairAsync(session(w), { mechanism: 0x1055 }, [...common, { type: p.CKA_EC_PARAMS, value: Buffer.from(ED25519_OID, 'hex') }], [...common, { type: p.CKA_SIGN, value: true }]);
+        return (w) => keep(lib.C_GenerateKeyPairAsync(session(w), { mechanism: 0x1055 }, [...common, { type: p.CKA_EC_PARAMS, value: Buffer.from(ED25519_OID, 'hex') }], [...common, { type: p.CKA_SIGN, value: true }]));
       }
       case 'derive': {
         if (spec.key.type === 'generic-secret') throw new NotApplicable('pkcs11js has no CK_HKDF_PARAMS to pass');

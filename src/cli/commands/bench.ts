@@ -13,6 +13,7 @@ import { clientBackend } from '../../bench/backends/client.js';
 import { kmsBackend } from '../../bench/backends/kms.js';
 import { nodeBackend } from '../../bench/backends/node.js';
 import { moduleSetup, pkcs11Backend } from '../../bench/backends/pkcs11.js';
+import { SoftHsmMissing, softhsmSetup } from '../../bench/backends/softhsm.js';
 import { capacity, type HsmType } from '../../bench/capacity.js';
 import type { Backend } from '../../bench/operations.js';
 import { charts, html, jsonLines, markdown } from '../../bench/report.js';
@@ -29,6 +30,10 @@ async function backendFor(name: string, w: Workload): Promise<Backend> {
     process.env.SEALHSM_PKCS11_CONF = m.conf; // read by the module at C_Initialize
     return pkcs11Backend('module', m.library, m.pin, undefined);
   }
+  if (name === 'softhsm') {
+    const s = softhsmSetup();
+    return pkcs11Backend('softhsm', s.library, s.pin, undefined);
+  }
   const path = name.slice('pkcs11:'.length);
   return pkcs11Backend(`pkcs11:${basename(path)}`, path, w.pin, w.slot);
 }
@@ -42,7 +47,7 @@ function progressBar(enabled: boolean): Progress | undefined {
 export function registerBench(program: Command, rt: Runtime): void {
   program.command('bench').argument('[workload]', 'a workload file (YAML or JSON)')
     .description('benchmark a workload on sealhsm (client, module), node:crypto and any PKCS#11 library')
-    .option('--backends <list>', 'client, module, node, kms, pkcs11:<library path> (comma-separated)')
+    .option('--backends <list>', 'client, module, node, kms, softhsm, pkcs11:<library path> (comma-separated; name? = only if installed)')
     .option('--op <spec...>', 'op:algorithm[:size[:weight]], e.g. sign:ecdsa-p256 encrypt:aes256-gcm:1024')
     .option('--concurrency <list>', 'operations in flight, e.g. 1,4,16')
     .option('--duration <time>', 'per measured phase, e.g. 2s').option('--count <n>', 'operations per phase instead of a duration')
@@ -68,7 +73,16 @@ export function registerBench(program: Command, rt: Runtime): void {
       const cap = o.targetRate === undefined ? undefined : capacity(w, Number(o.targetRate), o.hsmType as HsmType);
       const backends: Backend[] = [];
       try {
-        for (const b of w.backends) backends.push(await backendFor(b, w));
+        for (const b of w.backends) {
+          const optional = b.endsWith('?');
+          try {
+            backends.push(await backendFor(optional ? b.slice(0, -1) : b, w));
+          } catch (e) {
+            if (!(e instanceof SoftHsmMissing)) throw e;
+            if (!optional) throw new CliError('SEALHSM_USAGE', e.message, EXIT.usage);
+            rt.io.err(`bench: ${b.slice(0, -1)} left out: ${e.message}`);
+          }
+        }
         const report = await runWorkload(w, backends, progressBar(Boolean(process.stderr.isTTY) && o.jsonl !== '-'));
         const write = (path: string, text: string): void => {
           mkdirSync(dirname(path), { recursive: true });
