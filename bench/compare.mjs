@@ -1,7 +1,8 @@
-// bench/compare.mjs — sealhsm beside node:crypto, interleaved round by round so machine noise hits
-// both sides alike; the best round counts. Asynchronous cases keep `inFlight` operations outstanding
-// on both sides; synchronous ones run back to back on the main thread. Environment: BENCH_SECONDS (per
-// side per round, default 1), BENCH_ROUNDS (default 3), BENCH_IN_FLIGHT (overrides the default).
+// bench/compare.mjs — shared by the bench scripts: sealhsm beside node:crypto, interleaved round by
+// round so machine noise hits both sides alike; the best round counts. Asynchronous cases keep
+// `inFlight` operations outstanding on both sides; synchronous ones run back to back on the main
+// thread. Environment: BENCH_SECONDS (per side per round, default 1), BENCH_ROUNDS (default 3),
+// BENCH_IN_FLIGHT (overrides the default).
 
 export function comparison({ inFlight }) {
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
@@ -47,4 +48,15 @@ export function comparison({ inFlight }) {
   }
 
   return { compare, results, SECONDS, ROUNDS, IN_FLIGHT };
+}
+
+/** A pkcs11-profile memory token with its crypto user logged in, and a read-write session on it. */
+export async function benchToken(native, label) {
+  const slot = native.createToken('pkcs11', label);
+  await native.activate(slot, 'so-pin-1234');
+  await native.login(slot, 'so', 'so-pin-1234');
+  await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
+  native.logout(slot);
+  await native.login(slot, 'user', 'user-pin-1234');
+  return { slot, session: native.openSession(slot, true) };
 }

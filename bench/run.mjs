@@ -12,18 +12,12 @@ import * as crypto from 'node:crypto';
 import { promisify } from 'node:util';
 
 import { CKA, CKG, CKM, curveByName, native, privateKeyTemplate, secretKeyTemplate } from '../dist/index.js';
-import { comparison } from './compare.mjs';
+import { benchToken, comparison } from './compare.mjs';
 
 process.env.BENCH_SECONDS ??= '0.3';
 const { compare, results, SECONDS, ROUNDS, IN_FLIGHT } = comparison({ inFlight: 4 });
 
-const slot = native.createToken('pkcs11', 'bench');
-await native.activate(slot, 'so-pin-1234');
-await native.login(slot, 'so', 'so-pin-1234');
-await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
-native.logout(slot);
-await native.login(slot, 'user', 'user-pin-1234');
-const s = native.openSession(slot, true);
+const { slot, session: s } = await benchToken(native, 'bench');
 
 const msg = crypto.randomBytes(64);
 const nodeSign = promisify(crypto.sign);

@@ -18,13 +18,8 @@ if (isMainThread) {
 
   const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const pkcs8 = ec.privateKey.export({ format: 'der', type: 'pkcs8' });
-  const slot = native.createToken('pkcs11', 'threads');
-  await native.activate(slot, 'so-pin-1234');
-  await native.login(slot, 'so', 'so-pin-1234');
-  await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
-  native.logout(slot);
-  await native.login(slot, 'user', 'user-pin-1234');
-  const s = native.openSession(slot, true);
+  const { benchToken } = await import('./compare.mjs');
+  const { slot, session: s } = await benchToken(native, 'threads');
   const key = await native.createObject(s, [...privateKeyTemplate(ec.privateKey), [CKA.SIGN, true]]);
 
   const dir = mkdtempSync(join(tmpdir(), 'sealhsm-threads-'));
