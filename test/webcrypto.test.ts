@@ -1,7 +1,7 @@
 // test/webcrypto.test.ts — hsm.subtle against the W3C spec's steps and against Node's own WebCrypto
 // (node:crypto's subtle is the reference implementation: what one makes, the other must accept).
 
-import { webcrypto, type webcrypto as wc } from 'node:crypto';
+import { createDecipheriv, webcrypto, type webcrypto as wc } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,8 +154,14 @@ describe('encryption interoperates with node:crypto', () => {
     expect((err as DOMException).name).toBe('OperationError');
     expect((err as { cause?: unknown }).cause).toBeInstanceOf(HsmError);
     expect(await nameOf(s.decrypt({ name: 'AES-GCM', iv }, k, new Uint8Array(8)))).toBe('OperationError');
-    const cbc = await s.generateKey({ name: 'AES-CBC', length: 128 }, false, ['decrypt']) as wc.CryptoKey;
-    expect(await nameOf(s.decrypt({ name: 'AES-CBC', iv: new Uint8Array(16) }, cbc, new Uint8Array(16)))).toBe('OperationError');
+    // An IV chosen so the one block decrypts to a last byte of 0, never valid PKCS#7 padding (a
+    // random key and IV would pad correctly by chance one time in about 256).
+    const raw = new Uint8Array(16).fill(7);
+    const cbc = await s.importKey('raw', raw, 'AES-CBC', false, ['decrypt']);
+    const block = createDecipheriv('aes-128-ecb', raw, null).setAutoPadding(false).update(new Uint8Array(16));
+    const badIv = new Uint8Array(16);
+    badIv[15] = block[15]!;
+    expect(await nameOf(s.decrypt({ name: 'AES-CBC', iv: badIv }, cbc, new Uint8Array(16)))).toBe('OperationError');
   });
 
   it('the CloudHSM profiles choose GCM IVs in the HSM, so GCM encryption is NotSupportedError there (decryption works)', async () => {
