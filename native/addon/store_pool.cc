@@ -28,12 +28,14 @@ struct Job {
 };
 
 // Per Node environment (the main thread, each worker thread): finished jobs waiting for the JS
-// thread, and the thread-safe function that wakes it. Every job in flight holds the function
-// (Acquire), so it outlives them even when the environment goes away first.
+// thread, and the thread-safe function that wakes it. The function lives until the environment's
+// cleanup, which sets `closed` first (under mu); pool threads touch the function only under mu and
+// only while it is open, so none calls into a function the environment has already freed.
 struct EnvQueue {
   Napi::ThreadSafeFunction wake;
   std::mutex mu;
   std::vector<Job*> done;
+  bool closed = false;        // mu
   std::size_t in_flight = 0;  // JS thread only: the function keeps the loop alive while > 0
 };
 
@@ -94,14 +96,13 @@ class Pool {
       job->outcome = RunWork(job->work);
       job->work = nullptr;  // copied inputs go now
       std::shared_ptr<EnvQueue> home = std::move(job->home);
-      bool first;
-      {
-        std::lock_guard lock(home->mu);
-        first = home->done.empty();
-        home->done.push_back(job);
-      }
+      std::lock_guard lock(home->mu);
+      // An environment already torn down: nobody is left to settle the job. It is left as it is:
+      // what it holds (a Promise, references) belonged to that environment and cannot be freed here.
+      if (home->closed) continue;
+      bool first = home->done.empty();
+      home->done.push_back(job);
       if (first) home->wake.NonBlockingCall();
-      home->wake.Release();
     }
   }
 
@@ -122,7 +123,13 @@ std::shared_ptr<EnvQueue> QueueFor(Napi::Env env) {
   q->wake.Unref(env);
   auto* slot = new std::shared_ptr<EnvQueue>(q);
   env.SetInstanceData<std::shared_ptr<EnvQueue>>(slot);  // Node deletes it with the environment
-  env.AddCleanupHook([raw] { raw->wake.Release(); });
+  env.AddCleanupHook([raw] {
+    {
+      std::lock_guard lock(raw->mu);
+      raw->closed = true;
+    }
+    raw->wake.Release();
+  });
   return q;
 }
 
@@ -147,7 +154,6 @@ Napi::Value QueueOnStore(const Napi::CallbackInfo& info, const std::function<Pre
   try {
     Prepared p = prepare(info);
     std::shared_ptr<EnvQueue> q = QueueFor(env);
-    if (q->wake.Acquire() != napi_ok) throw Napi::Error::New(env, "the environment is shutting down");
     if (q->in_flight++ == 0) q->wake.Ref(env);
     Pool::Instance().Submit(new Job{std::move(p.work), std::move(p.after), deferred, {}, std::move(q)});
   } catch (const Napi::Error& e) {
