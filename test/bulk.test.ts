@@ -2,7 +2,7 @@
 // One-shot encryption of bulk data written straight into the output Buffer (issue: performance):
 // every size around the 16 KiB line where outputs become Buffers reserved before the call, both
 // doors (the queued Promise and the *Sync twin), byte for byte against node:crypto; a failed tag or
-// padding releases nothing; a queued call works on its own copy of the input.
+// padding releases nothing; a queued call copies small inputs and reads bulk ones in place.
 
 import * as crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,9 +79,9 @@ describe('failures release nothing', () => {
   });
 });
 
-describe('queued calls work on a copy of the input', () => {
-  it('overwriting the input right after the call does not change the ciphertext', async () => {
-    const data = crypto.randomBytes(256 * 1024);
+describe('queued calls and their input', () => {
+  it('below 16 KiB the input is copied: overwriting it right after the call does not change the ciphertext', async () => {
+    const data = crypto.randomBytes(8 * 1024);
     const copy = Buffer.from(data);
     const mech = { type: CKM.AES_CTR, iv: iv16, counterBits: 128 };
     const pending = call(native.encrypt(tk.session, mech, key, data));
@@ -89,6 +89,16 @@ describe('queued calls work on a copy of the input', () => {
     const ct = await pending;
     const c = crypto.createCipheriv('aes-256-ctr', value, iv16);
     expect(ct.equals(Buffer.concat([c.update(copy), c.final()]))).toBe(true);
+  });
+
+  it('from 16 KiB on the input is read in place and kept alive by the call: inputs nobody else holds still encrypt right', async () => {
+    const sources = Array.from({ length: 48 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest());
+    const expand = (seed: Buffer) => Buffer.concat(Array.from({ length: 8192 }, () => seed)); // 256 KiB
+    const outs = await Promise.all(sources.map((seed, i) => call(native.encrypt(tk.session, { type: CKM.AES_GCM, iv: Buffer.alloc(12, i) }, key, expand(seed)))));
+    for (const [i, ct] of outs.entries()) {
+      const c = crypto.createCipheriv('aes-256-gcm', value, Buffer.alloc(12, i));
+      expect(ct.equals(Buffer.concat([c.update(expand(sources[i]!)), c.final(), c.getAuthTag()]))).toBe(true);
+    }
   });
 
   it('outputs of concurrent calls are distinct Buffers', async () => {

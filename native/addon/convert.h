@@ -8,7 +8,9 @@
 
 #include <napi.h>
 
+#include <memory>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -24,17 +26,42 @@ Bytes ToBytes(const Napi::Value& v, const char* what);       // Uint8Array / Buf
 // The same bytes borrowed, not copied: only for work that runs at once on the JS thread (the *Sync
 // calls), before any JavaScript can change or free the buffer.
 ByteView ViewBytes(const Napi::Value& v, const char* what);
-// A call's data input: borrowed when the work runs now, copied when it is queued for the pool.
+// The data of a queued call. Copied when small, or when `borrow_min` is 0. From `borrow_min` bytes
+// on it is read in place from the caller's buffer, which a reference keeps alive until the call
+// settles, as fs.write and zlib do (the caller must not change or transfer the buffer meanwhile):
+// bulk data is then copied once, by the cipher into the output. Made and let go on the JS thread;
+// one let go elsewhere leaks its reference rather than touch the engine from the wrong thread.
+class QueuedInput {
+ public:
+  QueuedInput(const Napi::Value& v, const char* what, std::size_t borrow_min);
+  ~QueuedInput();
+  QueuedInput(const QueuedInput&) = delete;
+  QueuedInput& operator=(const QueuedInput&) = delete;
+  ByteView view() const { return view_; }
+  std::size_t size() const { return view_.size; }
+
+ private:
+  Bytes copy_;
+  ByteView view_;
+  Napi::Reference<Napi::Value> ref_;
+  std::thread::id owner_;
+};
+
+// A call's data input: borrowed when the work runs now (the *Sync calls), a QueuedInput when it is
+// queued (copied; Input<false> never borrows: those calls let it go on any thread).
 template <bool Now>
-using Input = std::conditional_t<Now, ByteView, Bytes>;
+using Input = std::conditional_t<Now, ByteView, std::shared_ptr<const QueuedInput>>;
 template <bool Now>
-Input<Now> TakeInput(const Napi::Value& v, const char* what) {
+Input<Now> TakeInput(const Napi::Value& v, const char* what, std::size_t borrow_min = 0) {
   if constexpr (Now) {
     return ViewBytes(v, what);
   } else {
-    return ToBytes(v, what);
+    return std::make_shared<const QueuedInput>(v, what, borrow_min);
   }
 }
+inline ByteView View(ByteView v) { return v; }
+inline ByteView View(const std::shared_ptr<const QueuedInput>& q) { return q->view(); }
+
 SecureBytes ToSecret(const Napi::Value& v, const char* what); // a password: string or Uint8Array, copied
 Template ToTemplate(const Napi::Value& v, const char* what, bool nested = false); // [[type, boolean | number | bytes | string], ...]
 MechParams ToMechanism(const Napi::Value& v, const char* what);

@@ -58,30 +58,32 @@ bool RunsInline(const Napi::CallbackInfo& a, int key_arg, int data_arg) {
   }
 }
 
-// One-shot operations, in two forms: Now = false copies the data and is queued on the pool; Now =
-// true borrows the caller's buffer and runs at once on the JS thread (the *Sync calls).
+// One-shot operations, in two forms: Now = false is queued on the pool (its data copied, or for
+// cipher calls on bulk data read in place: QueuedInput); Now = true borrows the caller's buffer and
+// runs at once on the JS thread (the *Sync calls).
 template <bool Now, bool Encrypt>
 Prepared PrepareCrypt(const Napi::CallbackInfo& a) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
   MechParams m = ToMechanism(a[1], "mechanism");
   CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-  Input<Now> data = TakeInput<Now>(a[3], "data");
+  Input<Now> data = TakeInput<Now>(a[3], "data", kBulkInput);
   // The cipher writes straight into the block that becomes the JavaScript Buffer: made by Node's
   // allocator on the JS thread (now, or reserved before queueing for large data), else malloc'd.
   auto block = std::make_shared<OutBlock>(!Encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
   if constexpr (!Now) {
-    if (data.size() >= kBulkInput) block->Reserve(a.Env(), data.size() + kBulkSlack);
+    if (View(data).size >= kBulkInput) block->Reserve(a.Env(), View(data).size + kBulkSlack);
   }
-  Work work = [s, m = std::move(m), key, data = std::move(data), block]() -> Result {
+  Work work = [s, m = std::move(m), key, data, block]() -> Result {
     Bound b = Library::Instance().Resolve(s);
     CryptOut out;
     out.block = block;
-    block->SetSize(b.token->CryptInto(*b.session, Encrypt, m, key, data, [&](std::size_t bound) { return block->Allocate(bound); }, &out.iv));
+    block->SetSize(b.token->CryptInto(*b.session, Encrypt, m, key, View(data), [&](std::size_t bound) { return block->Allocate(bound); }, &out.iv));
     return out;
   };
   After iv = Encrypt ? WriteBackIv(a) : nullptr;
-  // The block's last reference goes on the JS thread, with the after step.
-  After after = [iv, block](Napi::Env env, const Result& r) {
+  // The block and the input (a reference to the caller's buffer) are let go on the JS thread, with
+  // the after step.
+  After after = [iv, block, data](Napi::Env env, const Result& r) {
     if (iv) iv(env, r);
   };
   return Prepared{std::move(work), std::move(after)};
@@ -95,7 +97,7 @@ Prepared PrepareSign(const Napi::CallbackInfo& a) {
   Input<Now> data = TakeInput<Now>(a[3], "data");
   return Prepared{[s, m = std::move(m), key, data = std::move(data)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
-    return b.token->SignOnce(*b.session, m, key, data);
+    return b.token->SignOnce(*b.session, m, key, View(data));
   }, nullptr};
 }
 
@@ -108,7 +110,7 @@ Prepared PrepareVerify(const Napi::CallbackInfo& a) {
   Input<Now> sig = TakeInput<Now>(a[4], "signature");
   return Prepared{[s, m = std::move(m), key, data = std::move(data), sig = std::move(sig)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
-    b.token->VerifyOnce(*b.session, m, key, data, sig);
+    b.token->VerifyOnce(*b.session, m, key, View(data), View(sig));
     return true;
   }, nullptr};
 }
@@ -120,7 +122,7 @@ Prepared PrepareDigest(const Napi::CallbackInfo& a) {
   Input<Now> data = TakeInput<Now>(a[2], "data");
   return Prepared{[s, m = std::move(m), data = std::move(data)]() -> Result {
     Bound b = Library::Instance().Resolve(s);
-    return b.token->DigestOnce(*b.session, m, data);
+    return b.token->DigestOnce(*b.session, m, View(data));
   }, nullptr};
 }
 
@@ -159,19 +161,19 @@ Napi::Value CipherInit(const Napi::CallbackInfo& info, bool encrypt) {
 template <bool Now>
 Prepared PrepareCipherUpdate(const Napi::CallbackInfo& a, bool encrypt) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-  Input<Now> data = TakeInput<Now>(a[1], "data");
+  Input<Now> data = TakeInput<Now>(a[1], "data", kBulkInput);
   auto block = std::make_shared<OutBlock>(!encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
   if constexpr (!Now) {
-    if (data.size() >= kBulkInput) block->Reserve(a.Env(), data.size() + kBulkSlack);
+    if (View(data).size >= kBulkInput) block->Reserve(a.Env(), View(data).size + kBulkSlack);
   }
-  Work work = [s, encrypt, data = std::move(data), block]() -> Result {
+  Work work = [s, encrypt, data, block]() -> Result {
     Bound b = Library::Instance().Resolve(s);
     CryptOut out;
     out.block = block;
-    block->SetSize(b.token->CipherUpdateInto(*b.session, encrypt, data, [&](std::size_t bound) { return block->Allocate(bound); }));
+    block->SetSize(b.token->CipherUpdateInto(*b.session, encrypt, View(data), [&](std::size_t bound) { return block->Allocate(bound); }));
     return out;
   };
-  return Prepared{std::move(work), [block](Napi::Env, const Result&) {}};  // the block is let go on the JS thread
+  return Prepared{std::move(work), [block, data](Napi::Env, const Result&) {}};  // both let go on the JS thread
 }
 
 Prepared PrepareCipherFinal(const Napi::CallbackInfo& a, bool encrypt) {
