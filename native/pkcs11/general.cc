@@ -19,6 +19,10 @@ namespace {
 
 std::mutex g_slots_mu;
 std::vector<CK_SLOT_ID> g_slots;
+// C_Initialize and C_Finalize one at a time: two threads initializing at once both saw "not yet"
+// and made the slots twice (the second failed with CKR_SLOT_ID_INVALID instead of
+// CKR_CRYPTOKI_ALREADY_INITIALIZED).
+std::mutex g_lifecycle_mu;
 
 bool OurSlot(CK_SLOT_ID id) {
   std::lock_guard lock(g_slots_mu);
@@ -77,6 +81,7 @@ extern "C" {
 
 SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
   return GuardNoInit([&]() -> CK_RV {
+    std::lock_guard lifecycle(g_lifecycle_mu);
     if (Initialized()) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
     const CK_C_INITIALIZE_ARGS* app_mutexes = nullptr;
     if (pInitArgs != nullptr) {
@@ -120,6 +125,7 @@ SEALHSM_EXPORT CK_RV C_Initialize(CK_VOID_PTR pInitArgs) {
 SEALHSM_EXPORT CK_RV C_Finalize(CK_VOID_PTR pReserved) {
   CK_RV rv = Guard([&]() -> CK_RV {
     if (pReserved != nullptr) return CKR_ARGUMENTS_BAD;
+    std::lock_guard lifecycle(g_lifecycle_mu);
     SetInitialized(false);  // the application mutex is released once this call returns (below)
     std::lock_guard lock(g_slots_mu);
     for (CK_SLOT_ID id : g_slots) Library::Instance().RemoveToken(id);
