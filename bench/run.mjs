@@ -6,7 +6,7 @@
 // to back on the main thread. "vs subtle" compares with node's own asynchronous path (crypto.subtle);
 // "vs node sync" with its synchronous one. Mechanisms without parameters are passed as bare CKM
 // numbers, as the client passes them. Environment: BENCH_SECONDS (per side per round, default 0.3),
-// BENCH_ROUNDS (default 3; the best round counts), BENCH_IN_FLIGHT, UV_THREADPOOL_SIZE.
+// BENCH_ROUNDS (default 2; the best round counts), BENCH_IN_FLIGHT, UV_THREADPOOL_SIZE.
 
 import * as crypto from 'node:crypto';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { CKA, CKG, CKM, curveByName, native, privateKeyTemplate, secretKeyTempla
 import { benchToken, comparison } from './compare.mjs';
 
 process.env.BENCH_SECONDS ??= '0.3';
+process.env.BENCH_ROUNDS ??= '2';
 const { compare, results, SECONDS, ROUNDS, IN_FLIGHT } = comparison({ inFlight: 4 });
 
 const { slot, session: s } = await benchToken(native, 'bench');
