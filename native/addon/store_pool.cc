@@ -14,7 +14,7 @@ namespace hsm::addon {
 
 namespace {
 
-constexpr unsigned kThreads = 16;
+constexpr unsigned kThreads = 32;
 
 struct EnvQueue;
 
