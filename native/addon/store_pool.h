@@ -5,8 +5,9 @@
 // four threads they held up every other kind of Node work (fs, dns, zlib, other crypto) while they
 // waited, and at most four creates could share a commit (TokenStore's group commit): here up to 32
 // wait together and their rows share one (32 made AES token keys 5,200-6,700/s where 16 made
-// 4,000-5,700/s, 200 in flight on 2 cores; the threads mostly wait on the disk). Results come back to the JS thread in batches, through
-// one thread-safe function per environment. The same Promise contract as Queue (task.h).
+// 4,000-5,700/s, 200 in flight on 2 cores; the threads mostly wait on the disk). Results come back
+// to the JS thread in batches, through one thread-safe function per environment. The same Promise
+// contract as Queue (task.h).
 #pragma once
 
 #include <napi.h>
