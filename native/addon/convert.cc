@@ -14,13 +14,19 @@ namespace {
 
 }  // namespace
 
+bool PeekUlong(const Napi::Value& v, CK_ULONG* out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0) return false;
+  *out = static_cast<CK_ULONG>(d);
+  return true;
+}
+
 CK_ULONG ToUlong(const Napi::Value& v, const char* what) {
   if (!v.IsNumber()) BadType(v.Env(), what, "a non-negative integer");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0) {
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative safe integer");
-  }
-  return static_cast<CK_ULONG>(d);
+  CK_ULONG out = 0;
+  if (!PeekUlong(v, &out)) throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative safe integer");
+  return out;
 }
 
 bool ToBool(const Napi::Value& v, const char* what) {

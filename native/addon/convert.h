@@ -20,6 +20,8 @@
 namespace hsm::addon {
 
 CK_ULONG ToUlong(const Napi::Value& v, const char* what);
+// What ToUlong would accept, without throwing: false for anything else (for checks that must not fail).
+bool PeekUlong(const Napi::Value& v, CK_ULONG* out);
 bool ToBool(const Napi::Value& v, const char* what);
 std::string ToString(const Napi::Value& v, const char* what);
 Bytes ToBytes(const Napi::Value& v, const char* what);       // Uint8Array / Buffer / ArrayBuffer, copied

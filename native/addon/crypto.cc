@@ -31,15 +31,6 @@ constexpr std::size_t kInlineMax = 4096;
 // most kInlineMax bytes, and its key is already in memory (a token key not yet loaded would be read
 // from the store on the JS thread). Anything unusual (bad arguments included) goes to the pool,
 // whose preparation reports it.
-// A handle or mechanism number that ToUlong would accept, without throwing.
-bool PeekUlong(const Napi::Value& v, CK_ULONG* out) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
-  *out = static_cast<CK_ULONG>(d);
-  return true;
-}
-
 bool RunsInline(const Napi::CallbackInfo& a, int key_arg, int data_arg) {
   Napi::Value mv = a[1];
   if (mv.IsObject()) mv = mv.As<Napi::Object>().Get("type");

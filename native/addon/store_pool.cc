@@ -136,11 +136,10 @@ std::shared_ptr<EnvQueue> QueueFor(Napi::Env env) {
 }  // namespace
 
 bool OnPersistentToken(const Napi::Value& session) {
-  if (!session.IsNumber()) return false;
-  double d = session.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
+  CK_ULONG h = 0;
+  if (!PeekUlong(session, &h)) return false;
   try {
-    return Library::Instance().Resolve(static_cast<CK_SESSION_HANDLE>(d)).token->Persistent();
+    return Library::Instance().Resolve(h).token->Persistent();
   } catch (const Error&) {
     return false;
   }

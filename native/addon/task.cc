@@ -3,9 +3,9 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <memory>
 #include <new>
+#include <stdexcept>
 
 namespace hsm::addon {
 
@@ -163,18 +163,10 @@ Napi::Value QueueWith(const Napi::CallbackInfo& info, const std::function<Prepar
 Napi::Value RunNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {
   Napi::Env env = info.Env();
   Prepared p = prepare(info);  // argument errors throw TypeError / RangeError
-  Result result;
-  try {
-    result = p.work();
-  } catch (const Error& e) {
-    throw CoreError(env, e.rv(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw CoreError(env, CKR_HOST_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    throw CoreError(env, CKR_GENERAL_ERROR, e.what());
-  }
-  if (p.after) p.after(env, result);
-  return ResultToJs(env, result);
+  Outcome o = RunWork(p.work);
+  if (!o.ok) throw CoreError(env, o.rv, o.error);
+  if (p.after) p.after(env, o.result);
+  return ResultToJs(env, o.result);
 }
 
 Napi::Value SettleNow(const Napi::CallbackInfo& info, const std::function<Prepared(const Napi::CallbackInfo&)>& prepare) {
