@@ -243,7 +243,13 @@ SecureBytes EcInfo(EVP_PKEY* key, const Curve& curve) {
   ossl::Bn priv = Param(key, OSSL_PKEY_PARAM_PRIV_KEY);
   SecureBytes d(curve.field_bytes);
   if (BN_bn2binpad(priv.get(), d.data(), static_cast<int>(d.size())) < 0) ossl::Raise(CKR_GENERAL_ERROR, "BN_bn2binpad");
-  Bytes pub = EcPublicPointFor(curve, priv.get());
+  // Every EC key here holds the point computed from its scalar (generation, import and Ec() above
+  // all derive it), so it is read back rather than computed again.
+  Bytes pub(2 * curve.field_bytes + 1);
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub.data(), pub.size(), &len) != 1 || len != pub.size()) {
+    ossl::Raise(CKR_GENERAL_ERROR, "EC public point");
+  }
   Bytes bits(1, 0);  // a BIT STRING with no unused bits
   Append(bits, pub);
   SecureBytes version = SmallInteger(1);
