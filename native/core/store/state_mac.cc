@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
 
+#include "../mech/mac_common.h"
 #include "../ossl.h"
 
 namespace hsm::statemac {
@@ -54,16 +55,10 @@ Message& Message::Add(uint64_t field) {
 
 Bytes Message::Sign(ByteView key) const {
   if (key.size != kMacBytes) Fail(CKR_USER_NOT_LOGGED_IN, "the token's state key is not open");
-  Bytes out(kMacBytes);
-  std::size_t len = 0;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, nullptr, params, key.data, key.size, data_.data(), data_.size(), out.data(), out.size(),
-                &len) == nullptr ||
-      len != kMacBytes) {
-    ossl::Raise(CKR_GENERAL_ERROR, "HMAC (token state)");
-  }
-  return out;
+  // The HMAC path the mechanisms use: its digest is fetched once per process, not once per row.
+  std::unique_ptr<SignOp> op = NewMacOp("HMAC", OSSL_MAC_PARAM_DIGEST, "SHA256", key, kMacBytes);
+  op->Update(ByteView(data_));
+  return op->Sign();
 }
 
 bool Message::Verify(ByteView key, ByteView mac) const {
