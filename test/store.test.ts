@@ -284,6 +284,31 @@ describe('group commit', () => {
     expect((await aes!.decrypt(ciphertext, { name: 'AES_GCM', iv })).toString()).toBe('kept');
     hsm.close();
   }, 120_000);
+
+  it('a handle is never given twice: not after the newest key is deleted, nor across a reopen', async () => {
+    const dir = tempDir();
+    let hsm = await newToken(dir);
+    const first = await Promise.all(Array.from({ length: 50 }, (_, i) => hsm.keys.generateAes({ token: true, label: `h-${i}` })));
+    const refs = first.map((k) => k.ref);
+    expect(new Set(refs).size).toBe(50);
+    const newest = Math.max(...refs);
+    await first.find((k) => k.ref === newest)!.delete();
+    const next = await hsm.keys.generateAes({ token: true, label: 'after-delete' });
+    expect(next.ref).toBeGreaterThan(newest);
+    await next.delete();
+    hsm.close();
+
+    hsm = await SealHsm.open({ dir });
+    await hsm.login('alice', 'alice-password');
+    const pair = await hsm.keys.generateEc({ curve: 'secp256r1', token: true, label: 'after-reopen' });
+    expect(pair.publicKey.ref).toBeGreaterThan(next.ref);
+    expect(pair.privateKey.ref).toBeGreaterThan(pair.publicKey.ref);
+    // SQLite's own record of the highest handle keeps up, as it does for AUTOINCREMENT.
+    expect(Number(sql(dir, "SELECT seq FROM sqlite_sequence WHERE name = 'objects'"))).toBe(pair.privateKey.ref);
+    const sig = await pair.privateKey.sign(Buffer.from('m'));
+    expect(await pair.publicKey.verify(Buffer.from('m'), sig)).toBe(true);
+    hsm.close();
+  }, 60_000);
 });
 
 describe('the token-object cache', () => {

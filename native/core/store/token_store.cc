@@ -524,31 +524,35 @@ void TokenStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
   try {
     Write([&](int64_t gen, std::vector<Change>& changes) {
       auto [keys, asym] = KeyCounts();
+      // Handles are chosen here, as AUTOINCREMENT would (past every handle ever used; this
+      // transaction holds the write lock), so each row is sealed first and written once.
+      sql::Stmt& last = db_->Cached(
+          "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'objects'), 0), coalesce((SELECT max(handle) FROM objects), 0))");
+      if (!last.Step()) Fail(CKR_GENERAL_ERROR, "token store: no last handle");
+      int64_t next = last.Int(0);
+      last.Reset();
       for (PendingInsert* p : batch) {
         std::size_t changes_before = changes.size();
         int64_t keys_before = keys, asym_before = asym;
-        db_->Exec("SAVEPOINT insert_one");
+        db_->Cached("SAVEPOINT insert_one").Run();  // prepared once: one of these per create
         try {
           if (p->quota) p->quota(static_cast<std::size_t>(keys), static_cast<std::size_t>(asym));
           for (StoredObject& o : p->rows) {
             o.gen = gen;
-            {
-              sql::Stmt& s = db_->Cached(
-                  "INSERT INTO objects (class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,X'',?,X'')");
-              s.Bind(1, static_cast<int64_t>(o.cls)).Bind(2, static_cast<int64_t>(o.key_type)).Bind(3, o.label).Bind(4, o.id);
-              s.Bind(5, o.owner).Bind(6, JoinShared(o.shared_with)).Bind(7, o.attrs).Bind(8, gen).Run();
-            }
-            o.handle = static_cast<CK_OBJECT_HANDLE>(db_->LastRowId());
+            o.handle = static_cast<CK_OBJECT_HANDLE>(++next);
             o.sealed = p->seal(o);
             o.mac = RowMac(o);
-            db_->Cached("UPDATE objects SET sealed = ?, mac = ? WHERE handle = ?")
-                .Bind(1, o.sealed).Bind(2, o.mac).Bind(3, static_cast<int64_t>(o.handle)).Run();
+            sql::Stmt& s = db_->Cached(
+                "INSERT INTO objects (handle, class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+            s.Bind(1, static_cast<int64_t>(o.handle)).Bind(2, static_cast<int64_t>(o.cls)).Bind(3, static_cast<int64_t>(o.key_type));
+            s.Bind(4, o.label).Bind(5, o.id).Bind(6, o.owner).Bind(7, JoinShared(o.shared_with)).Bind(8, o.attrs).Bind(9, o.sealed);
+            s.Bind(10, gen).Bind(11, o.mac).Run();
             changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
             p->handles.push_back(o.handle);
             keys += IsKeyClass(o.cls) ? 1 : 0;
             asym += IsAsymmetricClass(o.cls) ? 1 : 0;
           }
-          db_->Exec("RELEASE insert_one");
+          db_->Cached("RELEASE insert_one").Run();
         } catch (...) {
           // This caller's rows are undone; the others in the batch go on.
           db_->Exec("ROLLBACK TO insert_one");
