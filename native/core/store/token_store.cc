@@ -494,27 +494,33 @@ struct TokenStore::PendingInsert {
   const QuotaCheck& quota;
   std::vector<CK_OBJECT_HANDLE> handles;
   std::exception_ptr error;
-  bool done = false;  // set under mu_ by whichever thread committed it
+  bool done = false;  // set under queue_mu_ by whichever thread committed it
 };
 
 std::vector<CK_OBJECT_HANDLE> TokenStore::Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota) {
   PendingInsert me{rows, seal, quota, {}, nullptr};
-  {
-    std::lock_guard queue(queue_mu_);
-    queue_.push_back(&me);
-  }
-  {
-    std::lock_guard lock(mu_);
-    // Queued before taking mu_, so either the thread that held mu_ committed us (done), or we are
-    // still queued and commit everyone queued so far, ourselves among them.
-    if (!me.done) {
-      std::vector<PendingInsert*> batch;
-      {
-        std::lock_guard queue(queue_mu_);
-        batch.swap(queue_);
-      }
+  std::unique_lock queue(queue_mu_);
+  queue_.push_back(&me);
+  // One thread at a time commits everything queued so far; the others wait on the condition, not
+  // on mu_, so each is woken when its own commit ends rather than after whichever commit next wins
+  // mu_ (waiting on mu_, a done insert could sit behind a string of later leaders).
+  while (!me.done) {
+    if (committing_) {
+      committed_.wait(queue);
+      continue;
+    }
+    committing_ = true;
+    std::vector<PendingInsert*> batch;
+    batch.swap(queue_);
+    queue.unlock();
+    {
+      std::lock_guard lock(mu_);
       CommitInserts(batch);
     }
+    queue.lock();
+    committing_ = false;
+    for (PendingInsert* p : batch) p->done = true;
+    committed_.notify_all();
   }
   if (me.error) std::rethrow_exception(me.error);
   return std::move(me.handles);

@@ -12,6 +12,7 @@
 // what that means. Knows nothing of sessions or N-API.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -139,8 +140,10 @@ class TokenStore {
   bool UserMacOk(const User& u) const;  // state key open
 
   std::mutex mu_;  // one connection per token object; calls are serialized
-  std::mutex queue_mu_;  // guards queue_: inserts waiting for the next commit
-  std::vector<PendingInsert*> queue_;
+  std::mutex queue_mu_;  // guards queue_, committing_ and each queued insert's `done`
+  std::vector<PendingInsert*> queue_;  // inserts waiting for the next commit
+  bool committing_ = false;            // a thread is committing a batch
+  std::condition_variable committed_;  // a batch's commit ended
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sql::Stmt> data_version_stmt_;  // prepared once: checked before every operation
   std::string dir_, profile_, label_;
