@@ -264,8 +264,12 @@ SecureBytes EcInfo(EVP_PKEY* key, const Curve& curve) {
 
 SecureBytes Ed25519Info(EVP_PKEY* key) {
   SecureBytes seed(32);
-  std::size_t len = seed.size();
-  if (EVP_PKEY_get_raw_private_key(key, seed.data(), &len) != 1 || len != 32) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 private key");
+  // As a parameter, straight into `seed`: EVP_PKEY_get_raw_private_key goes through an exported
+  // parameter array that OpenSSL 3.0 frees without clearing (a copy of the seed in freed heap).
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PRIV_KEY, seed.data(), seed.size(), &len) != 1 || len != 32) {
+    ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 private key");
+  }
   SecureBytes inner = Element(V_ASN1_OCTET_STRING, {seed.view()}, false);
   Bytes oid = Oid(NID_ED25519);
   SecureBytes alg = Element(V_ASN1_SEQUENCE, {oid});
