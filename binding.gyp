@@ -2,7 +2,8 @@
 # The addon carries its own copy of the system's OpenSSL 3 (libcrypto.a, every symbol hidden) when
 # the system has the static library, and otherwise uses the OpenSSL bundled inside Node
 # (scripts/openssl-gyp.mjs says which; SEALHSM_OPENSSL=node forces Node's). The PKCS#11 module links
-# the system's shared libcrypto.
+# the system's shared libcrypto. Both carry libsodium's static library for Ed25519 signing and key
+# generation when the system has it (scripts/sodium-gyp.mjs; SEALHSM_SODIUM=0 leaves it out).
 {
   "variables": {"werror%": "<!(node -p \"process.env.SEALHSM_WERROR === '1' ? 1 : 0\")"},
   "target_defaults": {
@@ -12,7 +13,7 @@
     # Warnings are errors where we build (CI sets SEALHSM_WERROR=1), not for users on newer compilers.
     "conditions": [["werror==1", {"cflags": ["-Werror"]}]],
     "cflags_cc": ["-std=c++20", "-fexceptions", "-Wno-missing-field-initializers"],
-    "defines": ["_FORTIFY_SOURCE=2", "OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"],
+    "defines": ["_FORTIFY_SOURCE=2", "OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED", "<!@(node scripts/sodium-gyp.mjs define)"],
     "include_dirs": ["<!@(node scripts/openssl-gyp.mjs include)", "native/include", "native/core"],
   },
   "targets": [
@@ -57,6 +58,7 @@
         "native/core/mech/rsa_aes_wrap.cc",
         "native/core/mech/ecdsa.cc",
         "native/core/mech/eddsa.cc",
+        "native/core/mech/ed25519_sodium.cc",
         "native/core/mech/ecdh.cc",
         "native/core/mech/hkdf.cc",
         "native/core/mech/cloudhsm_wrap.cc",
@@ -79,7 +81,7 @@
         "native/pkcs11/keys.cc",
         "native/pkcs11/entry.cc"
       ],
-      "libraries": ["-lcrypto", "-lsqlite3", "-Wl,-z,defs", "-Wl,--no-undefined"]
+      "libraries": ["<!@(node scripts/sodium-gyp.mjs link)", "-lcrypto", "-lsqlite3", "-Wl,-z,defs", "-Wl,--no-undefined"]
     },
     {
       "target_name": "sealhsm",
@@ -95,7 +97,7 @@
         "native/addon/store_pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "libraries": ["<!@(node scripts/openssl-gyp.mjs link)", "-lsqlite3"],
+      "libraries": ["<!@(node scripts/sodium-gyp.mjs link)", "<!@(node scripts/openssl-gyp.mjs link)", "-lsqlite3"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }
   ]

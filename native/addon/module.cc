@@ -3,10 +3,23 @@
 // worker threads and several environments at once.
 #include <napi.h>
 
+#include <openssl/crypto.h>
+
+#include "mech/ed25519_sodium.h"
 #include "ops.h"
 #include "ossl.h"
 
 namespace {
+
+// What this build carries: the OpenSSL it runs (the system's static copy or Node's own) and what
+// signs Ed25519 (binding.gyp decides both at build time).
+Napi::Object BuildInfo(Napi::Env env) {
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("openssl", OpenSSL_version(OPENSSL_VERSION));
+  info.Set("ed25519", hsm::ed25519::Implementation());
+  info.Freeze();
+  return info;
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hsm::ossl::EnsureSecureHeap();
@@ -14,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hsm::addon::InitObjects(env, exports);
   hsm::addon::InitKeys(env, exports);
   hsm::addon::InitCrypto(env, exports);
+  exports.Set("build", BuildInfo(env));
   return exports;
 }
 

@@ -11,9 +11,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "../keys.h"
 #include "../profile.h"
+#include "ed25519_sodium.h"
 #include "mechanism.h"
 
 namespace hsm {
@@ -118,7 +120,13 @@ KeyGenResult GenRsaX931(const Attributes& t, CK_ULONG min_bits) {
 }
 
 KeyGenResult GenEc(const Attributes& t, CK_ULONG) { return GenEcLike(t, CKK_EC); }
-KeyGenResult GenEdwards(const Attributes& t, CK_ULONG) { return GenEcLike(t, CKK_EC_EDWARDS); }
+KeyGenResult GenEdwards(const Attributes& t, CK_ULONG) {
+  const Curve& c = CurveFromParams(t.Get(CKA_EC_PARAMS));
+  if (c.key_type == CKK_EC_EDWARDS && std::string_view(c.name) == "ED25519") {
+    if (ossl::Pkey k = ed25519::Generate()) return {std::move(k), &c};
+  }
+  return GenEcLike(t, CKK_EC_EDWARDS);
+}
 
 }  // namespace
 

@@ -1,0 +1,36 @@
+// scripts/sodium-gyp.mjs — whether the native build signs Ed25519 with libsodium, asked by binding.gyp.
+//
+// `define`: SEALHSM_SODIUM when the system has libsodium's headers and static library
+// (Debian: libsodium-dev), else nothing. `link`: that libsodium.a, with its symbols kept inside the
+// binary (as OpenSSL's are: nothing of it is exported, and no libsodium is needed at run time), or
+// nothing. Without it, or with SEALHSM_SODIUM=0 at build time, Ed25519 runs on OpenSSL alone.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const what = process.argv[2];
+
+function pkgConfig(variable) {
+  try {
+    return execFileSync('pkg-config', [`--variable=${variable}`, 'libsodium'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function find() {
+  if (process.env.SEALHSM_SODIUM === '0' || process.platform !== 'linux') return null;
+  const triplet = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
+  const lib = [pkgConfig('libdir'), `/usr/lib/${triplet}`, '/usr/lib64', '/usr/lib'].filter(Boolean).map((d) => join(d, 'libsodium.a')).find(existsSync);
+  const header = ['/usr/include', '/usr/local/include'].some((d) => existsSync(join(d, 'sodium.h'))); // searched by default
+  return lib && header ? { lib } : null;
+}
+
+const found = find();
+if (what === 'define') {
+  process.stdout.write(found ? 'SEALHSM_SODIUM' : '');
+} else if (what === 'link') {
+  process.stdout.write(found ? `${found.lib} -Wl,--exclude-libs,ALL` : '');
+} else {
+  throw new Error('usage: node scripts/sodium-gyp.mjs define|link');
+}
