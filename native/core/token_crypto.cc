@@ -9,6 +9,31 @@
 
 namespace hsm {
 
+namespace {
+
+// An operation's output into the caller's memory: written in place when the operation can bound it
+// (`into`), else made whole (`whole`) and copied there.
+template <class Into, class Whole>
+std::size_t Emit(std::size_t bound, Into&& into, Whole&& whole, const Token::OutputAlloc& alloc) {
+  if (bound > 0) return into(alloc(bound));
+  Bytes out = whole();
+  std::copy(out.begin(), out.end(), alloc(out.size()));
+  return out.size();
+}
+
+// The Bytes form of an *Into call: `run` gets an allocator over a vector sized to the bound.
+template <class Run>
+Bytes Collect(Run&& run) {
+  Bytes out;
+  out.resize(run([&](std::size_t bound) {
+    out.resize(bound);
+    return out.data();
+  }));
+  return out;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- encrypt / decrypt
 
 void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, Bytes* iv_out) {
@@ -23,12 +48,7 @@ void Token::CipherInit(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_
 }
 
 Bytes Token::CipherUpdate(Session& s, bool encrypt, ByteView in) {
-  Bytes out;
-  out.resize(CipherUpdateInto(s, encrypt, in, [&](std::size_t bound) {
-    out.resize(bound);
-    return out.data();
-  }));
-  return out;
+  return Collect([&](const OutputAlloc& alloc) { return CipherUpdateInto(s, encrypt, in, alloc); });
 }
 
 std::size_t Token::CipherUpdateInto(Session& s, bool encrypt, ByteView in, const OutputAlloc& alloc) {
@@ -42,10 +62,8 @@ std::size_t Token::CipherUpdateInto(Session& s, bool encrypt, ByteView in, const
     }
     CheckSize(*slot->mech, in.size);
     slot->updated = true;
-    if (std::size_t bound = slot->op->UpdateBound(in.size); bound > 0) return slot->op->UpdateInto(in, alloc(bound));
-    Bytes out = slot->op->Update(in);
-    std::copy(out.begin(), out.end(), alloc(out.size()));
-    return out.size();
+    CipherOp& op = *slot->op;
+    return Emit(op.UpdateBound(in.size), [&](uint8_t* out) { return op.UpdateInto(in, out); }, [&] { return op.Update(in); }, alloc);
   } catch (...) {
     slot.reset();
     throw;
@@ -73,12 +91,7 @@ Bytes Token::CipherSingle(Session& s, bool encrypt, ByteView in) {
 }
 
 Bytes Token::Crypt(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, Bytes* iv_out) {
-  Bytes out;
-  out.resize(CryptInto(s, encrypt, m, key_handle, in, [&](std::size_t bound) {
-    out.resize(bound);
-    return out.data();
-  }, iv_out));
-  return out;
+  return Collect([&](const OutputAlloc& alloc) { return CryptInto(s, encrypt, m, key_handle, in, alloc, iv_out); });
 }
 
 std::size_t Token::CryptInto(Session& s, bool encrypt, const MechParams& m, CK_OBJECT_HANDLE key_handle, ByteView in, const OutputAlloc& alloc,
@@ -91,14 +104,7 @@ std::size_t Token::CryptInto(Session& s, bool encrypt, const MechParams& m, CK_O
   }
   CheckSize(mech, in.size);
   std::unique_ptr<CipherOp> op = NewCipher(m, *key, encrypt);
-  std::size_t n;
-  if (std::size_t bound = op->OnceBound(in.size); bound > 0) {
-    n = op->OnceInto(in, alloc(bound));
-  } else {
-    Bytes out = op->Once(in);
-    std::copy(out.begin(), out.end(), alloc(out.size()));
-    n = out.size();
-  }
+  std::size_t n = Emit(op->OnceBound(in.size), [&](uint8_t* out) { return op->OnceInto(in, out); }, [&] { return op->Once(in); }, alloc);
   if (iv_out != nullptr && op->GeneratedIv() != nullptr) *iv_out = *op->GeneratedIv();
   return n;
 }
