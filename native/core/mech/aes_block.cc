@@ -37,14 +37,12 @@ std::unique_ptr<CipherOp> Ctr(const Object& k, const MechParams& p, bool enc) {
 }  // namespace
 
 void RegisterAesBlock(std::vector<MechanismInfo>& r) {
-  const std::size_t first = r.size();
   const unsigned aes = KeyTypeBit(CKK_AES);
   const CK_FLAGS ed = CKF_ENCRYPT | CKF_DECRYPT;
   r.push_back({CKM_AES_ECB, "CKM_AES_ECB", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, true, Ecb});
   r.push_back({CKM_AES_CBC, "CKM_AES_CBC", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, Cbc});
   r.push_back({CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", ed | CKF_WRAP | CKF_UNWRAP, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, CbcPad});
   r.push_back({CKM_AES_CTR, "CKM_AES_CTR", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kCtr, true, Ctr});
-  for (std::size_t i = first; i < r.size(); ++i) r[i].light = true;  // see MechanismInfo::light
 }
 
 }  // namespace hsm

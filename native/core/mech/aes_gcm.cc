@@ -233,14 +233,12 @@ std::unique_ptr<CipherOp> CloudHsmGcm(const Object& k, const MechParams& p, bool
 }  // namespace
 
 void RegisterAesGcm(std::vector<MechanismInfo>& r) {
-  const std::size_t first = r.size();
   const CK_FLAGS f = CKF_ENCRYPT | CKF_DECRYPT | CKF_WRAP | CKF_UNWRAP;
   r.push_back({.type = CKM_AES_GCM, .name = "CKM_AES_GCM", .flags = f, .min_key = kAesMinKey, .max_key = kAesMaxKey,
                .key_types = KeyTypeBit(CKK_AES), .params = ParamKind::kGcm, .multipart = true, .cipher = Gcm});
   r.push_back({.type = CKM_CLOUDHSM_AES_GCM, .name = "CKM_CLOUDHSM_AES_GCM", .flags = f, .min_key = kAesMinKey,
                .max_key = kAesMaxKey, .key_types = KeyTypeBit(CKK_AES), .params = ParamKind::kGcm, .multipart = true,
                .cipher = CloudHsmGcm, .family = kFamilyCloudHsm});
-  for (std::size_t i = first; i < r.size(); ++i) r[i].light = true;  // see MechanismInfo::light
 }
 
 }  // namespace hsm

@@ -18,14 +18,12 @@ std::unique_ptr<SignOp> CmacGeneral(const Object& k, const MechParams& p, bool) 
 }  // namespace
 
 void RegisterAesMac(std::vector<MechanismInfo>& r) {
-  const std::size_t first = r.size();
   const unsigned aes = KeyTypeBit(CKK_AES);
   r.push_back({.type = CKM_AES_CMAC, .name = "CKM_AES_CMAC", .flags = CKF_SIGN | CKF_VERIFY, .min_key = kAesMinKey,
                .max_key = kAesMaxKey, .key_types = aes, .params = ParamKind::kNone, .multipart = true, .sign = Cmac});
   r.push_back({.type = CKM_AES_CMAC_GENERAL, .name = "CKM_AES_CMAC_GENERAL", .flags = CKF_SIGN | CKF_VERIFY,
                .min_key = kAesMinKey, .max_key = kAesMaxKey, .key_types = aes, .params = ParamKind::kMacLength,
                .multipart = true, .sign = CmacGeneral, .family = kFamilyBeyondCloudHsm});
-  for (std::size_t i = first; i < r.size(); ++i) r[i].light = true;  // see MechanismInfo::light
 }
 
 }  // namespace hsm

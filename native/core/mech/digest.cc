@@ -31,7 +31,6 @@ std::unique_ptr<DigestOp> Digest(const MechParams& p) { return std::make_unique<
 }  // namespace
 
 void RegisterDigest(std::vector<MechanismInfo>& r) {
-  const std::size_t first = r.size();
   const std::pair<CK_MECHANISM_TYPE, const char*> list[] = {
       {CKM_SHA_1, "CKM_SHA_1"}, {CKM_SHA224, "CKM_SHA224"}, {CKM_SHA256, "CKM_SHA256"},
       {CKM_SHA384, "CKM_SHA384"}, {CKM_SHA512, "CKM_SHA512"}};
@@ -39,7 +38,6 @@ void RegisterDigest(std::vector<MechanismInfo>& r) {
     r.push_back({.type = type, .name = name, .flags = CKF_DIGEST, .min_key = 0, .max_key = 0, .key_types = 0,
                  .params = ParamKind::kNone, .multipart = true, .digest = Digest});
   }
-  for (std::size_t i = first; i < r.size(); ++i) r[i].light = true;  // see MechanismInfo::light
 }
 
 }  // namespace hsm

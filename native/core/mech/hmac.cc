@@ -39,7 +39,6 @@ std::unique_ptr<SignOp> Hmac(const Object& k, const MechParams& p, bool) {
 }  // namespace
 
 void RegisterHmac(std::vector<MechanismInfo>& r) {
-  const std::size_t first = r.size();
   const unsigned generic = KeyTypeBit(CKK_GENERIC_SECRET);
   for (const auto& d : kHmacs) {
     r.push_back({.type = d.plain, .name = d.plain_name, .flags = CKF_SIGN | CKF_VERIFY, .min_key = 1, .max_key = 800,
@@ -48,7 +47,6 @@ void RegisterHmac(std::vector<MechanismInfo>& r) {
                  .key_types = generic, .params = ParamKind::kMacLength, .multipart = true, .sign = Hmac,
                  .family = kFamilyBeyondCloudHsm});
   }
-  for (std::size_t i = first; i < r.size(); ++i) r[i].light = true;  // see MechanismInfo::light
 }
 
 }  // namespace hsm

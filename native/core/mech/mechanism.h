@@ -136,7 +136,8 @@ struct MechanismInfo {
   Deriver derive = nullptr;
   unsigned family = 0;       // MechFamily bits: which profiles offer it (0 = every profile)
   // A few nanoseconds a byte and no setup to speak of (AES modes, HMAC, CMAC, digests): on small
-  // inputs the call is cheaper than handing it to another thread, so doors may run it inline.
+  // inputs the call is cheaper than handing it to another thread, so doors may run it inline. Set by
+  // family in registry.cc (RegisterLight).
   bool light = false;
 };
 
