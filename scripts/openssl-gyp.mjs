@@ -7,27 +7,19 @@
 // its own copy of the system OpenSSL with every symbol hidden: on machines where Node's bundled
 // OpenSSL is built without the newest assembly (VAES/AVX-512 AES-GCM here), that is 2-4x faster for
 // bulk AES. SEALHSM_OPENSSL=node, or no static library, keeps the OpenSSL inside Node.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { pkgConfig, staticLibrary } from './system-lib.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const what = process.argv[2];
 
-function pkgConfig(variable) {
-  try {
-    return execFileSync('pkg-config', [`--variable=${variable}`, 'libcrypto'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
-
 function find() {
   if (process.env.SEALHSM_OPENSSL === 'node' || process.platform !== 'linux') return null;
-  const libdirs = [pkgConfig('libdir'), `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, '/usr/lib64', '/usr/lib'].filter(Boolean);
-  const lib = libdirs.map((d) => join(d, 'libcrypto.a')).find(existsSync);
-  const includedir = [pkgConfig('includedir'), '/usr/include'].filter(Boolean).find((d) => existsSync(join(d, 'openssl', 'opensslv.h')));
+  const lib = staticLibrary('libcrypto', 'libcrypto.a');
+  const includedir = [pkgConfig('libcrypto', 'includedir'), '/usr/include'].filter(Boolean).find((d) => existsSync(join(d, 'openssl', 'opensslv.h')));
   if (!lib || !includedir) return null;
   const major = /#\s*define\s+OPENSSL_VERSION_MAJOR\s+(\d+)/.exec(readFileSync(join(includedir, 'openssl', 'opensslv.h'), 'utf8'));
   if (!major || Number(major[1]) < 3) return null;

@@ -4,24 +4,16 @@
 // (Debian: libsodium-dev), else nothing. `link`: that libsodium.a, with its symbols kept inside the
 // binary (as OpenSSL's are: nothing of it is exported, and no libsodium is needed at run time), or
 // nothing. Without it, or with SEALHSM_SODIUM=0 at build time, Ed25519 runs on OpenSSL alone.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const what = process.argv[2];
+import { staticLibrary } from './system-lib.mjs';
 
-function pkgConfig(variable) {
-  try {
-    return execFileSync('pkg-config', [`--variable=${variable}`, 'libsodium'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
+const what = process.argv[2];
 
 function find() {
   if (process.env.SEALHSM_SODIUM === '0' || process.platform !== 'linux') return null;
-  const triplet = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
-  const lib = [pkgConfig('libdir'), `/usr/lib/${triplet}`, '/usr/lib64', '/usr/lib'].filter(Boolean).map((d) => join(d, 'libsodium.a')).find(existsSync);
+  const lib = staticLibrary('libsodium', 'libsodium.a');
   const header = ['/usr/include', '/usr/local/include'].some((d) => existsSync(join(d, 'sodium.h'))); // searched by default
   return lib && header ? { lib } : null;
 }
