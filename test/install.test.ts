@@ -2,8 +2,8 @@
 // Issue "install anywhere" (in part): without its native addon the package fails with a message that
 // says what happened and the two ways out, never a bare module path.
 
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,3 +25,16 @@ it('a missing addon is explained, with the two ways out', () => {
     rmSync(pkg, { recursive: true, force: true });
   }
 });
+
+it('every script binding.gyp runs at build time, and what those scripts import, ships in the package', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const gyp = readFileSync(join(root, 'binding.gyp'), 'utf8');
+  const needed = new Set([...gyp.matchAll(/node (scripts\/[\w-]+\.mjs)/g)].map((m) => m[1]!));
+  expect(needed.size).toBeGreaterThan(1);
+  for (const script of [...needed]) {
+    for (const m of readFileSync(join(root, script), 'utf8').matchAll(/from '\.\/([\w-]+\.mjs)'/g)) needed.add(`scripts/${m[1]}`);
+  }
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+  const files = new Set(packed[0]!.files.map((f) => f.path));
+  for (const script of needed) expect(files.has(script), `${script} is not in the package`).toBe(true);
+}, 60_000);
