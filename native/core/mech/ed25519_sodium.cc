@@ -21,13 +21,6 @@ void Ready() {
   if (!ready) Fail(CKR_GENERAL_ERROR, "libsodium did not initialize");
 }
 
-// A stack buffer wiped however its scope ends.
-struct Wiped {
-  uint8_t* p;
-  std::size_t n;
-  ~Wiped() { WipeMemory(p, n); }
-};
-
 }  // namespace
 
 const char* Implementation() {
@@ -37,25 +30,24 @@ const char* Implementation() {
 
 bool Sign(EVP_PKEY* pkey, ByteView msg, uint8_t* sig) {
   Ready();
-  uint8_t sk[crypto_sign_SECRETKEYBYTES];  // seed || public key, libsodium's signing key
-  Wiped wipe{sk, sizeof sk};
+  SecureBytes sk(crypto_sign_SECRETKEYBYTES);  // seed || public key, libsodium's signing key: locked, wiped
   // Read as parameters, straight into `sk`: EVP_PKEY_get_raw_private_key exports the key through a
   // parameter array that OpenSSL 3.0 frees without clearing, which left seeds in freed heap.
   std::size_t seed_len = 0, pub_len = 0;
-  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, sk, 32, &seed_len) != 1 || seed_len != 32 ||
-      EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, sk + 32, 32, &pub_len) != 1 || pub_len != 32) {
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, sk.data(), 32, &seed_len) != 1 || seed_len != 32 ||
+      EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, sk.data() + 32, 32, &pub_len) != 1 || pub_len != 32) {
     ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
   }
-  if (crypto_sign_detached(sig, nullptr, msg.data, msg.size, sk) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 sign");
+  if (crypto_sign_detached(sig, nullptr, msg.data, msg.size, sk.data()) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 sign");
   return true;
 }
 
 ossl::Pkey Generate() {
   Ready();
-  uint8_t seed[crypto_sign_SEEDBYTES], sk[crypto_sign_SECRETKEYBYTES], pub[crypto_sign_PUBLICKEYBYTES];
-  Wiped wipe_seed{seed, sizeof seed}, wipe_sk{sk, sizeof sk};
-  if (RAND_priv_bytes(seed, sizeof seed) != 1) ossl::Raise(CKR_GENERAL_ERROR, "RAND_priv_bytes");
-  if (crypto_sign_seed_keypair(pub, sk, seed) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 key generation");
+  SecureBytes seed(crypto_sign_SEEDBYTES), sk(crypto_sign_SECRETKEYBYTES);  // locked, wiped when freed
+  uint8_t pub[crypto_sign_PUBLICKEYBYTES];
+  if (RAND_priv_bytes(seed.data(), static_cast<int>(seed.size())) != 1) ossl::Raise(CKR_GENERAL_ERROR, "RAND_priv_bytes");
+  if (crypto_sign_seed_keypair(pub, sk.data(), seed.data()) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 key generation");
   // Both halves given, so OpenSSL takes the public key as computed rather than computing it again.
   thread_local ossl::PkeyCtx ctx;
   if (!ctx) {
@@ -63,7 +55,7 @@ ossl::Pkey Generate() {
     if (EVP_PKEY_fromdata_init(made.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
     ctx = std::move(made);
   }
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, seed, sizeof seed),
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, seed.data(), seed.size()),
                          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub), OSSL_PARAM_construct_end()};
   EVP_PKEY* k = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_KEYPAIR, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");

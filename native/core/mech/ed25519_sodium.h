@@ -18,7 +18,7 @@
 namespace hsm::ed25519 {
 
 // Signs `msg` with the Ed25519 key `pkey` into `sig` (64 bytes); false when built without libsodium.
-// The 64-byte signing key exists only on the stack for the call and is wiped before returning.
+// The 64-byte signing key exists only in locked memory for the call and is wiped before returning.
 bool Sign(EVP_PKEY* pkey, ByteView msg, uint8_t* sig);
 
 // What signs Ed25519 in this build: "libsodium <version>" or "OpenSSL".
