@@ -14,6 +14,24 @@ import { cleanup, tempDir } from './helpers/store.js';
 afterAll(cleanup);
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
+/** Starts node on each argument list, waits until every one printed READY, sends them all GO at
+ *  once, and resolves to each one's whole output. */
+async function startTogether(argLists: string[][]): Promise<string[]> {
+  const procs = argLists.map((args) => spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const outputs = procs.map((p) => new Promise<string>((resolve) => {
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on('close', () => resolve(out));
+  }));
+  await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
+    const check = (d: Buffer) => d.toString().includes('READY') && (p.stdout.off('data', check), resolve());
+    p.stdout.on('data', check);
+  })));
+  for (const p of procs) p.stdin.write('GO\n');
+  return Promise.all(outputs);
+}
 
 async function cluster(maxFailedLogins?: number): Promise<SealHsm> {
   const hsm = SealHsm.memory({ profile: 'cloudhsm', ...(maxFailedLogins !== undefined && { maxFailedLogins }) });
@@ -82,6 +100,17 @@ describe('lockout', () => {
     await expect(hsm.login('user', 'user-pin-1')).resolves.toMatchObject({ username: 'user' });
   });
 
+  it('8 processes logging in at once with the right password all get in (checks queue, none reads as a failure)', async () => {
+    const dir = tempDir();
+    const hsm = await SealHsm.open({ dir, create: true, profile: 'cloudhsm' }); // locks after 5 failures
+    await hsm.activate('admin-password');
+    await hsm.login('admin', 'admin-password');
+    await hsm.users.create('alice', 'alice-password');
+    hsm.close();
+    const outputs = await startTogether(Array.from({ length: 8 }, () => [fixture('login_at_once.mjs'), dir, 'alice', 'alice-password']));
+    expect(outputs.map((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { code: string }).code)).toEqual(Array(8).fill('CKR_OK'));
+  }, 60_000);
+
   it('8 processes guessing at once get no more guesses than one process (max + 1 checked)', async () => {
     const dir = tempDir();
     const hsm = await SealHsm.open({ dir, create: true, profile: 'pkcs11', maxFailedLogins: 5 });
@@ -89,20 +118,8 @@ describe('lockout', () => {
     await hsm.login('so', 'so-pin-0000');
     await hsm.users.create('user', 'user-pin-0');
     hsm.close();
-    const procs = Array.from({ length: 8 }, () => spawn(process.execPath, [fixture('guess.mjs'), dir, 'user', '4'], { stdio: ['pipe', 'pipe', 'inherit'] }));
-    const outputs = procs.map((p) => new Promise<string>((resolve) => {
-      let out = '';
-      p.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      p.on('close', () => resolve(out));
-    }));
-    await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
-      const check = (d: Buffer) => d.toString().includes('READY') && (p.stdout.off('data', check), resolve());
-      p.stdout.on('data', check);
-    })));
-    for (const p of procs) p.stdin.write('GO\n');
-    const codes = (await Promise.all(outputs)).flatMap((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { codes: string[] }).codes);
+    const outputs = await startTogether(Array.from({ length: 8 }, () => [fixture('guess.mjs'), dir, 'user', '4']));
+    const codes = outputs.flatMap((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { codes: string[] }).codes);
     expect(codes).toHaveLength(32);
     // Every attempt counted before its verdict: exactly max + 1 = 6 reached a password check.
     expect(codes.filter((c) => c === 'CKR_PIN_INCORRECT')).toHaveLength(6);

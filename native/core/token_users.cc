@@ -3,10 +3,13 @@
 // Users and login of a token (PKCS#11 v3.0 §5.6 C_Login / C_Logout, §5.5 C_InitToken / C_InitPIN /
 // C_SetPIN; CloudHSM §2: activation, admins and crypto users, app-wide login, 5-strike lockout).
 // A login counts the attempt before its verdict and costs the same whether the user exists, is
-// locked or not; on a persistent token the password is proven by opening the user's own wrap of
+// locked or not; on a persistent token one password check runs at a time across processes; on a persistent token the password is proven by opening the user's own wrap of
 // the master key, and the token state is then verified with it. No N-API or C ABI here.
 #include <openssl/crypto.h>
 
+#include <optional>
+
+#include "store/file_lock.h"
 #include "store/seal.h"
 #include "token.h"
 
@@ -59,8 +62,13 @@ std::string Token::CheckPassword(const std::string& raw, ByteView password, Secu
   std::string name;
   const User* u = users_.TryNormalize(raw, &name) ? users_.Find(name) : nullptr;
   if (u != nullptr && u->role == Role::kUnactivatedAdmin) Fail(CKR_USER_PIN_NOT_INITIALIZED, "the cluster is not activated");
-  // Counted before the verdict, in one write transaction for persistent tokens, so processes that
-  // guess at once get no more tries between them than one process does.
+  // One password check at a time across every process using a persistent token, from counting the
+  // attempt to its verdict (as Login's auth_mu_ does within a process): logins at once queue, where
+  // they used to read each other's attempts in flight as failures and refuse the right password.
+  std::optional<FileLock> one_at_a_time;
+  if (store_) one_at_a_time.emplace(store_->LoginLockPath());
+  // Counted before the verdict, in one write transaction for persistent tokens, so a process killed
+  // before its verdict is known still spent a try.
   int before = CountAttempt(u != nullptr ? name : std::string());
   int max = users_.max_failed_logins();
   bool locked = u != nullptr && max > 0 && before > max;

@@ -95,6 +95,8 @@ class TokenStore {
   // failures before it. ClearLoginFailures resets it after a success or a password change.
   int RecordLoginAttempt(const std::string& name);
   void ClearLoginFailures(const std::string& name);
+  // The file whose lock (FileLock) orders password checks across every process using the token.
+  std::string LoginLockPath() const { return dir_ + "/login.lock"; }
   std::optional<Bytes> UnsealWrap();
   void PutUnsealWrap(ByteView wrap);
 
