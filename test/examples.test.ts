@@ -31,6 +31,13 @@ it('examples/binding.mjs runs', () => {
   expect(out).toContain('wrapping the private key: refused (CKR_KEY_UNEXTRACTABLE)');
 });
 
+it('examples/encrypt-file.mjs streams a file through AES-GCM in the HSM and back, and a flipped byte releases nothing', () => {
+  const out = run('encrypt-file.mjs');
+  expect(out).toMatch(/encrypted 64 MiB into .*sample\.bin\.sealed at \d+ MiB\/s/);
+  expect(out).toContain('round trip: identical');
+  expect(out).toContain('a flipped byte: CKR_ENCRYPTED_DATA_INVALID, 0 bytes of plaintext released');
+}, 60_000);
+
 it('examples/jwt-service.mjs provisions a token once, then issues JWTs and serves its certificate from it', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'sealhsm-jwt-example-')), 'token');
   try {
