@@ -3,8 +3,9 @@
 // Users and login of a token (PKCS#11 v3.0 §5.6 C_Login / C_Logout, §5.5 C_InitToken / C_InitPIN /
 // C_SetPIN; CloudHSM §2: activation, admins and crypto users, app-wide login, 5-strike lockout).
 // A login counts the attempt before its verdict and costs the same whether the user exists, is
-// locked or not; on a persistent token one password check runs at a time across processes; on a persistent token the password is proven by opening the user's own wrap of
-// the master key, and the token state is then verified with it. No N-API or C ABI here.
+// locked or not. On a persistent token one password check runs at a time across processes, the
+// password is proven by opening the user's own wrap of the master key, and the token state is then
+// verified with it. No N-API or C ABI here.
 #include <openssl/crypto.h>
 
 #include <optional>
