@@ -581,7 +581,6 @@ void TokenStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
       p->handles.clear();
     }
   }
-  for (PendingInsert* p : batch) p->done = true;
 }
 
 void TokenStore::Update(StoredObject o, const Sealer& seal) {
