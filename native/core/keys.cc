@@ -11,7 +11,6 @@
 #include <openssl/x509.h>
 
 #include <cstring>
-#include <map>
 #include <string>
 
 namespace hsm {
@@ -318,16 +317,9 @@ ossl::Pkey PublicOnly(const Object& full, const Bytes* raw_public) {
     return pub;
   }
   // Edwards: from a from-data context kept per thread (made by name once, not per key).
-  thread_local std::map<std::string, ossl::PkeyCtx> contexts;
-  ossl::PkeyCtx& ctx = contexts[full.curve->name];
-  if (!ctx) {
-    ossl::PkeyCtx made = ossl::NewPkeyCtxForType(full.curve->name);
-    if (EVP_PKEY_fromdata_init(made.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "public key");
-    ctx = std::move(made);
-  }
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data(), raw.size()), OSSL_PARAM_construct_end()};
   EVP_PKEY* k = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "public key");
+  if (EVP_PKEY_fromdata(ossl::FromDataContext(full.curve->name), &k, EVP_PKEY_PUBLIC_KEY, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "public key");
   return ossl::AdoptPkey(k);
 }
 

@@ -85,6 +85,17 @@ PkeyCtx NewPkeyCtxForType(const char* type) {
   return PkeyCtx(Check(EVP_PKEY_CTX_new_from_name(nullptr, name, nullptr), "EVP_PKEY_CTX_new_from_name"));
 }
 
+EVP_PKEY_CTX* FromDataContext(const char* type) {
+  thread_local std::map<std::string, PkeyCtx> contexts;
+  PkeyCtx& ctx = contexts[type];
+  if (!ctx) {
+    PkeyCtx made = NewPkeyCtxForType(type);
+    if (EVP_PKEY_fromdata_init(made.get()) != 1) Raise(CKR_GENERAL_ERROR, "EVP_PKEY_fromdata_init");
+    ctx = std::move(made);
+  }
+  return ctx.get();
+}
+
 std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in) {
   constexpr std::size_t kPiece = std::size_t{1} << 30;
   std::size_t written = 0;

@@ -59,6 +59,9 @@ PkeyCtx NewPkeyCtx(EVP_PKEY* key);
 // in a process where an ENGINE claims the type (libp11's, which loads this module), asking by "EC"
 // would give that ENGINE's legacy method, which cannot import key data.
 PkeyCtx NewPkeyCtxForType(const char* type);
+// A from-data context for a key type, made and initialized once per thread and then reused (making
+// one by name is the costly part of importing a key). It holds no key.
+EVP_PKEY_CTX* FromDataContext(const char* type);
 
 // EVP_CipherUpdate over any length: OpenSSL takes an int, so input goes in pieces of 1 GiB (whole
 // blocks); `out` has room for in.size + one block. Returns the bytes written. With out == nullptr,

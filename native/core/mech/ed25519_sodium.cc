@@ -2,7 +2,6 @@
 #include "ed25519_sodium.h"
 
 #include <openssl/core_names.h>
-#include <openssl/rand.h>
 
 #include <string>
 
@@ -33,9 +32,9 @@ bool Sign(EVP_PKEY* pkey, ByteView msg, uint8_t* sig) {
   SecureBytes sk(crypto_sign_SECRETKEYBYTES);  // seed || public key, libsodium's signing key: locked, wiped
   // Read as parameters, straight into `sk`: EVP_PKEY_get_raw_private_key exports the key through a
   // parameter array that OpenSSL 3.0 frees without clearing, which left seeds in freed heap.
-  std::size_t seed_len = 0, pub_len = 0;
-  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, sk.data(), 32, &seed_len) != 1 || seed_len != 32 ||
-      EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, sk.data() + 32, 32, &pub_len) != 1 || pub_len != 32) {
+  OSSL_PARAM halves[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, sk.data(), 32),
+                         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, sk.data() + 32, 32), OSSL_PARAM_construct_end()};
+  if (EVP_PKEY_get_params(pkey, halves) != 1 || halves[0].return_size != 32 || halves[1].return_size != 32) {
     ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
   }
   if (crypto_sign_detached(sig, nullptr, msg.data, msg.size, sk.data()) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 sign");
@@ -46,19 +45,13 @@ ossl::Pkey Generate() {
   Ready();
   SecureBytes seed(crypto_sign_SEEDBYTES), sk(crypto_sign_SECRETKEYBYTES);  // locked, wiped when freed
   uint8_t pub[crypto_sign_PUBLICKEYBYTES];
-  if (RAND_priv_bytes(seed.data(), static_cast<int>(seed.size())) != 1) ossl::Raise(CKR_GENERAL_ERROR, "RAND_priv_bytes");
+  ossl::RandomInto(seed.data(), seed.size());
   if (crypto_sign_seed_keypair(pub, sk.data(), seed.data()) != 0) Fail(CKR_GENERAL_ERROR, "Ed25519 key generation");
   // Both halves given, so OpenSSL takes the public key as computed rather than computing it again.
-  thread_local ossl::PkeyCtx ctx;
-  if (!ctx) {
-    ossl::PkeyCtx made = ossl::NewPkeyCtxForType("ED25519");
-    if (EVP_PKEY_fromdata_init(made.get()) != 1) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
-    ctx = std::move(made);
-  }
   OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, seed.data(), seed.size()),
                          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub), OSSL_PARAM_construct_end()};
   EVP_PKEY* k = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_KEYPAIR, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
+  if (EVP_PKEY_fromdata(ossl::FromDataContext("ED25519"), &k, EVP_PKEY_KEYPAIR, params) != 1) ossl::Raise(CKR_GENERAL_ERROR, "Ed25519 key");
   return ossl::AdoptPkey(k);
 }
 
