@@ -2,9 +2,10 @@
 // Issue "harden the seal", key bytes in memory: after keys are imported, used, stored, read back,
 // deleted and the token closed, the process memory in a core dump (gdb's gcore) holds none of the
 // RSA private components, the EC scalar, the Ed25519 seed or the halves of its SHA-512 (the signing
-// scalar and the nonce key, which libsodium and OpenSSL compute on every signature), or the unseal key. (The dump's register notes can hold the
-// last bytes a thread copied in its vector registers; README says so.) Key memory is MADV_DONTDUMP and wiped;
-// imports go to the token as one PKCS#8 blob we wipe; the unseal key never sits in a pooled Buffer.
+// scalar and the nonce key, which libsodium and OpenSSL compute on every signature), or the unseal
+// key. (The dump's register notes can hold the last bytes a thread copied in its vector registers;
+// README says so.) Key memory is MADV_DONTDUMP and wiped; imports go to the token as one PKCS#8
+// blob we wipe; the unseal key never sits in a pooled Buffer.
 
 import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';

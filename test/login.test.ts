@@ -33,6 +33,9 @@ async function startTogether(argLists: string[][]): Promise<string[]> {
   return Promise.all(outputs);
 }
 
+/** The JSON line a fixture printed last. */
+const jsonLine = <T>(out: string): T => JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as T;
+
 async function cluster(maxFailedLogins?: number): Promise<SealHsm> {
   const hsm = SealHsm.memory({ profile: 'cloudhsm', ...(maxFailedLogins !== undefined && { maxFailedLogins }) });
   await hsm.activate('admin-password');
@@ -108,7 +111,7 @@ describe('lockout', () => {
     await hsm.users.create('alice', 'alice-password');
     hsm.close();
     const outputs = await startTogether(Array.from({ length: 8 }, () => [fixture('login_at_once.mjs'), dir, 'alice', 'alice-password']));
-    expect(outputs.map((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { code: string }).code)).toEqual(Array(8).fill('CKR_OK'));
+    expect(outputs.map((o) => jsonLine<{ code: string }>(o).code)).toEqual(Array(8).fill('CKR_OK'));
   }, 60_000);
 
   it('8 processes guessing at once get no more guesses than one process (max + 1 checked)', async () => {
@@ -119,7 +122,7 @@ describe('lockout', () => {
     await hsm.users.create('user', 'user-pin-0');
     hsm.close();
     const outputs = await startTogether(Array.from({ length: 8 }, () => [fixture('guess.mjs'), dir, 'user', '4']));
-    const codes = outputs.flatMap((o) => (JSON.parse(o.split('\n').find((l) => l.startsWith('{'))!) as { codes: string[] }).codes);
+    const codes = outputs.flatMap((o) => jsonLine<{ codes: string[] }>(o).codes);
     expect(codes).toHaveLength(32);
     // Every attempt counted before its verdict: exactly max + 1 = 6 reached a password check.
     expect(codes.filter((c) => c === 'CKR_PIN_INCORRECT')).toHaveLength(6);
