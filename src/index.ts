@@ -66,5 +66,5 @@ export { createJwks, jwkThumbprint, publicJwk } from './jose/jwks.js';
 
 // A KMS-compatible endpoint on the HSM.
 export { startKmsServer, type KmsServer, type KmsServerOptions } from './kms/server.js';
-export type { AccessKey } from './kms/auth.js';
+export type { AccessKey } from './aws/sigv4.js';
 export type { Faults } from './kms/throttle.js';

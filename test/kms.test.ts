@@ -292,7 +292,7 @@ describe('the protocol, authentication and throttling', () => {
     const open = await startKmsServer({ hsm, allowUnsigned: true, throttling: false, auditLog: false, warn: (m) => warnings.push(m) });
     try {
       expect(warnings[0]).toMatch(/WARNING: this KMS endpoint accepts unsigned requests/);
-      const r = await fetch(open.url, { method: 'POST', headers: { 'x-amz-target': 'TrentService.GenerateRandom' }, body: '{"NumberOfBytes": 8}' });
+      const r = await fetch(open.url, { method: 'POST', headers: { 'x-amz-target': 'TrentService.GenerateRandom', 'content-type': 'application/x-amz-json-1.1' }, body: '{"NumberOfBytes": 8}' });
       expect(Buffer.from(((await r.json()) as { Plaintext: string }).Plaintext, 'base64')).toHaveLength(8);
     } finally {
       await open.close();

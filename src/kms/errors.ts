@@ -1,22 +1,13 @@
 // src/kms/errors.ts
 //
-// KMS's error answers: `{"__type": "<Name>", "message": "..."}` with HTTP 400 for client errors and
-// 500 for the server faults the SDK retries (spec/kms.md §1.5).
+// KMS's error answers: AWS's JSON error shape (src/aws/errors.ts) with KMS's names, HTTP 400 for
+// client errors and 500 for the server faults the SDK retries (spec/kms.md §1.5).
 
-const SERVER_FAULTS = new Set(['KMSInternalException', 'KeyUnavailableException', 'DependencyTimeoutException']);
+import { AwsError } from '../aws/errors.js';
 
-export class KmsError extends Error {
-  readonly type: string;
-  readonly status: number;
+export { AwsError as KmsError };
 
-  constructor(type: string, message?: string) {
-    super(message ?? '');
-    this.type = type;
-    this.status = SERVER_FAULTS.has(type) ? 500 : 400;
-  }
-}
-
-export const notFound = (what: string): KmsError => new KmsError('NotFoundException', what);
-export const validation = (message: string): KmsError => new KmsError('ValidationException', `1 validation error detected: ${message}`);
+export const notFound = (what: string): AwsError => new AwsError('NotFoundException', what);
+export const validation = (message: string): AwsError => new AwsError('ValidationException', `1 validation error detected: ${message}`);
 /** Real KMS answers a bad ciphertext with no message at all. */
-export const invalidCiphertext = (): KmsError => new KmsError('InvalidCiphertextException');
+export const invalidCiphertext = (): AwsError => new AwsError('InvalidCiphertextException');

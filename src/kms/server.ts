@@ -1,20 +1,23 @@
 // src/kms/server.ts
 //
 // A KMS-compatible endpoint (the JSON 1.1 protocol, X-Amz-Target: TrentService.<Operation>) over
-// node:http, its keys on the sealed token. Each request: framing checks, SigV4 (auth.ts), injected
+// node:http, its keys on the sealed token. Each request goes through the AWS request pipeline
+// (src/aws: deadlines and connection caps, framing, SigV4 over the body received), then injected
 // faults, the quota buckets (throttle.ts), the operation, and an audit record (audit.ts). Answers
-// carry x-amzn-RequestId and Date; errors are KMS's JSON with HTTP 400 (500 for server faults); an
-// operation this endpoint does not have gets UnsupportedOperationException, never a crash.
+// carry x-amzn-RequestId and Date; errors are KMS's JSON with HTTP 400 (500 for server faults); a
+// KMS operation this endpoint lacks is UnsupportedOperationException, any other name
+// UnknownOperationException, never a crash.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
 import type { SealHsm } from '../client/hsm.js';
+import { AwsError as KmsError } from '../aws/errors.js';
+import { handlerOf, jsonBody, listen, readBody, requireJsonContentType, targetOf, type JsonProtocol, type ListenOptions } from '../aws/pipeline.js';
+import { AWS_REGIONS, parseRegions } from '../aws/regions.js';
+import { authenticate, readCredentials, type AccessKey, type Identity, type SigV4Config } from '../aws/sigv4.js';
 import { AuditLog, type AuditRecord } from './audit.js';
-import { authenticate, readCredentials, type AccessKey, type AuthConfig, type Identity } from './auth.js';
-import { KmsError } from './errors.js';
 import { ALIAS_OPERATIONS } from './ops/aliases.js';
 import { CRYPTO_OPERATIONS } from './ops/crypto.js';
 import { KEY_OPERATIONS } from './ops/keys.js';
@@ -25,7 +28,20 @@ import { KEY_SPECS } from './specs.js';
 import { KmsStore } from './store.js';
 import { Throttle, bucketOf, newFaults, throttled, DEFAULT_QUOTAS, type Faults } from './throttle.js';
 
-const OPERATIONS: Record<string, Handler> = { ...KEY_OPERATIONS, ...ALIAS_OPERATIONS, ...CRYPTO_OPERATIONS, ...SIGNING_OPERATIONS, ...ROTATION_OPERATIONS };
+const OPERATIONS = new Map<string, Handler>(Object.entries({ ...KEY_OPERATIONS, ...ALIAS_OPERATIONS, ...CRYPTO_OPERATIONS, ...SIGNING_OPERATIONS, ...ROTATION_OPERATIONS }));
+// Every operation of KMS's API (@aws-sdk/client-kms's commands); those not in OPERATIONS are
+// UnsupportedOperationException here, any other target UnknownOperationException.
+const KMS_API = [
+  'CancelKeyDeletion', 'ConnectCustomKeyStore', 'CreateAlias', 'CreateCustomKeyStore', 'CreateGrant', 'CreateKey', 'Decapsulate', 'Decrypt', 'DeleteAlias',
+  'DeleteCustomKeyStore', 'DeleteImportedKeyMaterial', 'DeriveSharedSecret', 'DescribeCustomKeyStores', 'DescribeKey', 'DisableKey', 'DisableKeyRotation',
+  'DisconnectCustomKeyStore', 'EnableKey', 'EnableKeyRotation', 'Encapsulate', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GenerateRandom', 'GetKeyLastUsage', 'GetKeyPolicy',
+  'GetKeyRotationStatus', 'GetParametersForImport', 'GetPublicKey', 'ImportKeyMaterial', 'ListAliases', 'ListGrants', 'ListKeyPolicies', 'ListKeyRotations',
+  'ListKeys', 'ListResourceTags', 'ListRetirableGrants', 'PutKeyPolicy', 'ReEncrypt', 'ReplicateKey', 'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand',
+  'ScheduleKeyDeletion', 'Sign', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateCustomKeyStore', 'UpdateKeyDescription', 'UpdatePrimaryRegion',
+  'Verify', 'VerifyMac',
+];
+const PROTOCOL: JsonProtocol<Handler> = { targetPrefix: 'TrentService', operations: OPERATIONS, lacking: new Set(KMS_API.filter((op) => !OPERATIONS.has(op))) };
 const READ_ONLY = new Set(['DescribeKey', 'ListKeys', 'ListAliases', 'ListResourceTags', 'GetPublicKey', 'GetKeyRotationStatus', 'ListKeyRotations']);
 const CHANGES = new Set(['CreateKey', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'UpdateKeyDescription', 'TagResource', 'UntagResource',
   'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'EnableKeyRotation', 'DisableKeyRotation', 'RotateKeyOnDemand']);
@@ -33,12 +49,14 @@ const CHANGES = new Set(['CreateKey', 'EnableKey', 'DisableKey', 'ScheduleKeyDel
 const NOT_AUDITED = new Set(['Plaintext', 'Message', 'Signature', 'Mac', 'CiphertextBlob', 'GrantTokens']);
 const MAX_BODY = 1024 * 1024;
 
-export interface KmsServerOptions {
+export interface KmsServerOptions extends ListenOptions {
   /** A client logged in as the KMS crypto user (the token's `kmsuser`). */
   readonly hsm: SealHsm;
-  readonly port?: number;
-  readonly host?: string;
+  /** The Region of unsigned requests (allowUnsigned); default the first of `regions`, or us-east-1. */
   readonly region?: string;
+  /** The Regions served (each with its own keys); default every Region of AWS's commercial partition.
+   *  A request signed for another Region is refused. */
+  readonly regions?: readonly string[];
   /** The account of requests whose access key is not in the credentials (only with allowUnsigned). */
   readonly account?: string;
   /** Access keys that may call, or a credentials file (YAML/JSON). */
@@ -70,12 +88,13 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   if (hsm.currentUser?.role !== 'crypto-user') throw new TypeError('startKmsServer needs a SealHsm with its KMS crypto user logged in');
   const clock = options.clock ?? Date.now;
   const keys = typeof options.credentials === 'string' ? readCredentials(options.credentials) : options.credentials ?? [];
-  const auth: AuthConfig = {
-    keys: new Map(keys.map((k) => [k.accessKeyId, k])), allowUnsigned: options.allowUnsigned ?? false,
-    account: options.account ?? '111122223333', region: options.region ?? 'us-east-1',
-  };
-  if (!auth.allowUnsigned && keys.length === 0) throw new TypeError('give credentials (access keys that may call), or allowUnsigned for a throwaway test endpoint');
-  if (auth.allowUnsigned) (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))('WARNING: this KMS endpoint accepts unsigned requests and checks no signature: anyone who can reach it can use its keys. For throwaway tests only.');
+  const regions = options.regions === undefined ? [...AWS_REGIONS] : parseRegions(options.regions, 'regions');
+  const defaultRegion = options.region ?? (options.regions === undefined ? 'us-east-1' : regions[0]!);
+  parseRegions([defaultRegion], 'region');
+  if (!regions.includes(defaultRegion)) throw new TypeError(`region: ${defaultRegion} is not among the regions served (${regions.join(', ')})`);
+  const allowUnsigned = options.allowUnsigned ?? false;
+  if (!allowUnsigned && keys.length === 0) throw new TypeError('give credentials (access keys that may call), or allowUnsigned for a throwaway test endpoint');
+  if (allowUnsigned) (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))('WARNING: this KMS endpoint accepts unsigned requests and checks no signature: anyone who can reach it can use its keys. For throwaway tests only.');
   const store = await KmsStore.open(hsm);
   const auditPath = options.auditLog === false ? undefined : options.auditLog ?? (options.tokenDir !== undefined ? join(options.tokenDir, 'kms-audit.jsonl') : undefined);
   const audit = auditPath === undefined ? undefined : await AuditLog.open(auditPath, store);
@@ -104,21 +123,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     let error: KmsError | undefined;
     let response: Record<string, unknown> = {};
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY) throw new KmsError('SerializationException', 'The request body is too large');
-        chunks.push(chunk as Buffer);
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (req.method !== 'POST') throw new KmsError('UnknownOperationException', `${req.method} is not a KMS request; KMS takes POST /`);
-      const target = /^TrentService\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''));
-      if (target === null) throw new KmsError('UnknownOperationException', 'X-Amz-Target must be TrentService.<Operation>');
-      op = target[1]!;
+      const body = await readBody(req, MAX_BODY, listener.bodyTimeoutMs);
+      op = targetOf(req, PROTOCOL);
+      requireJsonContentType(req);
       identity = await authenticate(req, body, auth, clock());
-      const handler = OPERATIONS[op];
-      if (handler === undefined) throw new KmsError('UnsupportedOperationException', `${op} is not supported by this endpoint`);
+      const handler = handlerOf(PROTOCOL, op);
       if (faults.outage) throw new KmsError('KMSInternalException', 'The service is unavailable (an injected outage).');
       if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (faults.throttleNext > 0) {
@@ -126,12 +135,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         throw throttled();
       }
       if (faults.throttleRate > 0 && Math.random() < faults.throttleRate) throw throttled();
-      try {
-        params = body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
-      } catch {
-        throw new KmsError('SerializationException', 'The request body is not JSON');
-      }
-      if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new KmsError('SerializationException', 'The request body must be a JSON object');
+      params = jsonBody(body);
       await housekeeping(svc);
       const caller: Caller = { account: identity.account, region: identity.region, accessKeyId: identity.accessKeyId, sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '') };
       if (throttle) {
@@ -143,6 +147,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       keyArn = out.keyArn;
       response = out.body;
     } catch (e) {
+      if (!(e instanceof KmsError) && identity === undefined && req.socket.destroyed) return; // cut off before it was a request (a deadline, or the client left)
       error = e instanceof KmsError ? e : new KmsError('KMSInternalException', 'An internal error occurred.');
       if (!(e instanceof KmsError)) process.stderr.write(`sealhsm kms: ${op || 'request'} failed: ${(e as Error).stack ?? String(e)}\n`);
     }
@@ -164,25 +169,16 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     else send(200, response);
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      process.stderr.write(`sealhsm kms: ${String(e)}\n`);
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
+  const listener = await listen(handle, options, (e) => process.stderr.write(`sealhsm kms: ${String(e)}\n`));
+  // Set before the first request can be handled (requests are events after this continuation).
+  const auth: SigV4Config = {
+    keys: new Map(keys.map((k) => [k.accessKeyId, k])), allowUnsigned,
+    account: options.account ?? '111122223333', defaultRegion, regions: new Set(regions), service: 'kms', host: listener.host,
+  };
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`, port, faults, auditLog: auditPath,
+    url: listener.url, port: listener.port, faults, auditLog: auditPath,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
       await audit?.checkpoint();
       store.close();
     },

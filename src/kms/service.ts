@@ -70,6 +70,22 @@ export function int(req: Record<string, unknown>, name: string, min: number, max
   return v;
 }
 
+/** DryRun (the operations whose requests have it): a boolean, false when absent. */
+export function dryRunOf(req: Record<string, unknown>): boolean {
+  const v = req.DryRun;
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new KmsError('SerializationException', 'DryRun must be a boolean');
+  return v;
+}
+
+/** Called where every check of a request has passed and its effect or answer would follow: with
+ *  DryRun set, KMS answers DryRunOperationException instead, having done and returned nothing. */
+export function stopIfDryRun(req: Record<string, unknown>, ...wipe: Buffer[]): void {
+  if (!dryRunOf(req)) return;
+  for (const b of wipe) b.fill(0);
+  throw new KmsError('DryRunOperationException', 'The request was rejected because the DryRun parameter was specified.');
+}
+
 /** The key a KeyId input names, for this caller. */
 export async function resolveKey(svc: Service, c: Caller, keyId: string): Promise<KeyRecord> {
   let id = keyId;

@@ -25,7 +25,9 @@ export function registerKms(program: Command, rt: Runtime): void {
   kms.command('serve').description('serve KMS\'s JSON protocol (TrentService) until interrupted; log in with SEALHSM_PIN=<kms user>:<password>')
     .option('--port <port>', 'TCP port', number('--port'), 4599)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--region <region>', 'the region of requests that carry none', 'us-east-1')
+    .option('--region <region>', 'the Region of unsigned requests (--allow-unsigned)', 'us-east-1')
+    .option('--regions <list>', 'the Regions served, comma-separated (default: every Region of AWS\'s commercial partition); requests signed for another are refused')
+    .option('--hostname <name...>', 'names (or name:port) a signed Host may carry besides the address listened on, localhost and 127.0.0.1')
     .option('--credentials <file>', 'access keys that may call: YAML/JSON accessKeys: [{ accessKeyId, secretAccessKey, account }]')
     .option('--allow-unsigned', 'accept unsigned requests and check no signature (throwaway tests only)')
     .option('--no-throttling', 'do not apply KMS\'s request quotas')
@@ -38,6 +40,7 @@ export function registerKms(program: Command, rt: Runtime): void {
       if (o.credentials === undefined && !o.allowUnsigned) throw new CliError('SEALHSM_USAGE', 'give --credentials <file> (access keys that may call), or --allow-unsigned for a throwaway endpoint', EXIT.usage);
       const server = await startKmsServer({
         hsm, port: o.port as number, host: o.host as string, region: o.region as string, tokenDir: rt.tokenDir(g),
+        ...(o.regions !== undefined && { regions: String(o.regions).split(',') }), ...(o.hostname !== undefined && { hostnames: o.hostname as string[] }),
         ...(o.credentials !== undefined && { credentials: o.credentials as string }), allowUnsigned: Boolean(o.allowUnsigned),
         throttling: o.throttling !== false, ...(o.auditLog !== undefined && { auditLog: o.auditLog as string }), warn: (m) => rt.io.err(m),
       });

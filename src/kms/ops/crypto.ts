@@ -12,7 +12,7 @@ import { HsmError, HsmIntegrityError } from '../../errors.js';
 import { aad, assemble, checkContext, header, MAX_BLOB, parse, type EncryptionContext } from '../blob.js';
 import { KmsError, invalidCiphertext, validation } from '../errors.js';
 import { algorithmHash } from '../specs.js';
-import { blob, int, requireUsage, resolveKey, specOf, str, usable, type Caller, type Handler, type Service } from '../service.js';
+import { blob, int, requireUsage, resolveKey, specOf, stopIfDryRun, str, usable, type Caller, type Handler, type Service } from '../service.js';
 import type { KeyRecord } from '../store.js';
 
 // RSAES-OAEP plaintext limits (spec/kms.md §2.1).
@@ -63,9 +63,14 @@ function rsaMechanism(alg: string) {
   return { name: 'RSA_PKCS_OAEP' as const, hash: algorithmHash(alg) };
 }
 
-async function rsaEncrypt(svc: Service, rec: KeyRecord, alg: string, plaintext: Buffer): Promise<Buffer> {
+/** RSAES-OAEP takes at most so many bytes (ValidationException otherwise). */
+function checkOaepLength(rec: KeyRecord, alg: string, plaintext: Buffer): void {
   const max = OAEP_MAX[specOf(rec).bits!]![alg]!;
   if (plaintext.length > max) throw validation(`Algorithm ${alg} and key spec ${rec.KeySpec} cannot encrypt data larger than ${max} bytes.`);
+}
+
+async function rsaEncrypt(svc: Service, rec: KeyRecord, alg: string, plaintext: Buffer): Promise<Buffer> {
+  checkOaepLength(rec, alg, plaintext);
   const pub = await svc.store.material(rec, 0, 'public-key');
   return pub.encrypt(plaintext, rsaMechanism(alg)) as Promise<Buffer>;
 }
@@ -87,9 +92,12 @@ const Encrypt: Handler = async (req, c, svc) => {
   const alg = algorithm(req, 'EncryptionAlgorithm', rec);
   if (specOf(rec).kind === 'rsa') {
     if (req.EncryptionContext !== undefined) throw validation('EncryptionContext is not supported with asymmetric keys');
+    checkOaepLength(rec, alg, plaintext);
+    stopIfDryRun(req);
     return { body: { CiphertextBlob: (await rsaEncrypt(svc, rec, alg, plaintext)).toString('base64'), KeyId: rec.Arn, EncryptionAlgorithm: alg }, keyArn: rec.Arn };
   }
   const ctx = checkContext(req.EncryptionContext);
+  stopIfDryRun(req);
   return { body: { CiphertextBlob: (await seal(svc, rec, plaintext, ctx)).toString('base64'), KeyId: rec.Arn, EncryptionAlgorithm: alg }, keyArn: rec.Arn };
 };
 
@@ -113,6 +121,7 @@ async function decryptRequest(svc: Service, c: Caller, data: Buffer, ctxIn: unkn
 const Decrypt: Handler = async (req, c, svc) => {
   const data = blob(req, 'CiphertextBlob', MAX_BLOB)!;
   const { rec, plaintext, alg } = await decryptRequest(svc, c, data, req.EncryptionContext, str(req, 'KeyId', false), str(req, 'EncryptionAlgorithm', false), false);
+  stopIfDryRun(req, plaintext);
   return { body: { KeyId: rec.Arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: alg }, keyArn: rec.Arn };
 };
 
@@ -122,9 +131,19 @@ const ReEncrypt: Handler = async (req, c, svc) => {
   requireUsage(dest, 'ENCRYPT_DECRYPT', 'ReEncrypt');
   const source = await decryptRequest(svc, c, data, req.SourceEncryptionContext, str(req, 'SourceKeyId', false), str(req, 'SourceEncryptionAlgorithm', false), true);
   const destAlg = algorithm(req, 'DestinationEncryptionAlgorithm', dest);
+  // The destination's checks and DryRun, with the source plaintext wiped on the way out.
+  let destCtx: EncryptionContext | undefined;
+  try {
+    if (specOf(dest).kind === 'rsa') checkOaepLength(dest, destAlg, source.plaintext);
+    else destCtx = checkContext(req.DestinationEncryptionContext);
+    stopIfDryRun(req);
+  } catch (e) {
+    source.plaintext.fill(0);
+    throw e;
+  }
   const out = specOf(dest).kind === 'rsa'
     ? await rsaEncrypt(svc, dest, destAlg, source.plaintext)
-    : await seal(svc, dest, source.plaintext, checkContext(req.DestinationEncryptionContext));
+    : await seal(svc, dest, source.plaintext, destCtx!);
   source.plaintext.fill(0);
   return {
     body: { CiphertextBlob: out.toString('base64'), SourceKeyId: source.rec.Arn, KeyId: dest.Arn, SourceEncryptionAlgorithm: source.alg, DestinationEncryptionAlgorithm: destAlg },
@@ -140,8 +159,10 @@ async function dataKey(req: Record<string, unknown>, c: Caller, svc: Service, wi
   const n = int(req, 'NumberOfBytes', 1, 1024);
   if ((spec === undefined) === (n === undefined)) throw validation('Please specify either number of bytes or key spec.');
   if (spec !== undefined && spec !== 'AES_256' && spec !== 'AES_128') throw validation(`Value '${spec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
+  const ctx = checkContext(req.EncryptionContext);
+  stopIfDryRun(req);
   const plaintext = await svc.store.hsm.random(n ?? (spec === 'AES_128' ? 16 : 32));
-  const ciphertext = await seal(svc, rec, plaintext, checkContext(req.EncryptionContext));
+  const ciphertext = await seal(svc, rec, plaintext, ctx);
   const body: Record<string, unknown> = { CiphertextBlob: ciphertext.toString('base64'), KeyId: rec.Arn, KeyMaterialId: rec.materialIds[rec.currentVersion - 1] };
   if (withPlaintext) body.Plaintext = plaintext.toString('base64');
   plaintext.fill(0);
@@ -168,9 +189,11 @@ async function dataKeyPair(req: Record<string, unknown>, c: Caller, svc: Service
   const spec = str(req, 'KeyPairSpec')!;
   const make = PAIR_SPECS[spec];
   if (make === undefined) throw validation(`Value '${spec}' at 'keyPairSpec' failed to satisfy constraint: Member must satisfy enum value set: [${Object.keys(PAIR_SPECS).join(', ')}]`);
+  const ctx = checkContext(req.EncryptionContext);
+  stopIfDryRun(req);
   const { privateKey, publicKey } = make();
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const sealed = await seal(svc, rec, pkcs8, checkContext(req.EncryptionContext));
+  const sealed = await seal(svc, rec, pkcs8, ctx);
   const body: Record<string, unknown> = {
     PrivateKeyCiphertextBlob: sealed.toString('base64'), PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), KeyId: rec.Arn, KeyPairSpec: spec,
   };

@@ -11,7 +11,7 @@ import { HASH_BYTES, digestInfo } from '../../keys/digest_info.js';
 import { derToP1363, p1363ToDer } from '../../keys/ecdsa_sig.js';
 import { KmsError, validation } from '../errors.js';
 import { algorithmHash } from '../specs.js';
-import { blob, requireUsage, resolveKey, specOf, str, usable, type Caller, type Handler, type Service } from '../service.js';
+import { blob, requireUsage, resolveKey, specOf, stopIfDryRun, str, usable, type Caller, type Handler, type Service } from '../service.js';
 import type { KeyRecord } from '../store.js';
 
 interface SignRequest { rec: KeyRecord; alg: string; mechanism: SignMechanism; input: Buffer }
@@ -36,6 +36,7 @@ async function signRequest(req: Record<string, unknown>, c: Caller, svc: Service
 
 const Sign: Handler = async (req, c, svc) => {
   const s = await signRequest(req, c, svc, 'Sign');
+  stopIfDryRun(req);
   const key = await svc.store.material(s.rec, 0, 'private-key');
   const raw = await key.sign(s.input, s.mechanism);
   const signature = s.alg.startsWith('ECDSA') ? Buffer.from(p1363ToDer(raw)) : raw;
@@ -48,6 +49,7 @@ const Verify: Handler = async (req, c, svc) => {
   const key = await svc.store.material(s.rec, 0, 'public-key');
   const sig = s.alg.startsWith('ECDSA') ? derToP1363(signature, curveByName(specOf(s.rec).curve!).size) : signature;
   if (sig === undefined || !(await key.verify(s.input, sig, s.mechanism))) throw new KmsError('KMSInvalidSignatureException');
+  stopIfDryRun(req);
   return { body: { KeyId: s.rec.Arn, SignatureValid: true, SigningAlgorithm: s.alg }, keyArn: s.rec.Arn };
 };
 
@@ -78,6 +80,7 @@ async function macRequest(req: Record<string, unknown>, c: Caller, svc: Service,
 
 const GenerateMac: Handler = async (req, c, svc) => {
   const m = await macRequest(req, c, svc, 'GenerateMac');
+  stopIfDryRun(req);
   const mac = await m.key.sign(m.message, m.mechanism);
   return { body: { Mac: mac.toString('base64'), MacAlgorithm: m.alg, KeyId: m.rec.Arn }, keyArn: m.rec.Arn };
 };
@@ -86,6 +89,7 @@ const VerifyMac: Handler = async (req, c, svc) => {
   const m = await macRequest(req, c, svc, 'VerifyMac');
   const mac = blob(req, 'Mac', 64)!;
   if (!(await m.key.verify(m.message, mac, m.mechanism))) throw new KmsError('KMSInvalidMacException');
+  stopIfDryRun(req);
   return { body: { KeyId: m.rec.Arn, MacValid: true, MacAlgorithm: m.alg }, keyArn: m.rec.Arn };
 };
 
