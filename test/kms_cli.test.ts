@@ -24,7 +24,8 @@ afterAll(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const sealhsm = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...env, ...extra } });
+// A time limit, so a server that should have refused to start fails the test instead of hanging it.
+const sealhsm = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...env, ...extra }, timeout: 60_000, killSignal: 'SIGKILL' });
 
 async function serve(): Promise<string> {
   const creds = join(base, 'credentials.yaml');
@@ -46,6 +47,11 @@ describe('sealhsm kms serve / audit verify', () => {
     const init = sealhsm(['init', '--crypto-user', 'kmsuser'], { SEALHSM_ADMIN_PASSWORD: 'admin-password', SEALHSM_PASSWORD: 'kmsuser-password' });
     expect(init.status, init.stdout + init.stderr).toBe(0);
     const url = await serve();
+    // A second server on the same token is refused, naming the process that serves it: two would
+    // split the keys, aliases and audit chain between them.
+    const second = sealhsm(['kms', 'serve', '--port', '0', '--allow-unsigned']);
+    expect(second.status).not.toBe(0);
+    expect(second.stdout + second.stderr).toContain(`served by 'kms' in process ${server!.pid}`);
     const kms = new KMS({ region: 'eu-west-1', endpoint: url, credentials: CREDS });
     const { KeyMetadata } = await kms.createKey({ Description: 'from the CLI test' });
     expect(KeyMetadata!.Arn).toBe(`arn:aws:kms:eu-west-1:123456789012:key/${KeyMetadata!.KeyId}`);
@@ -68,6 +74,10 @@ describe('sealhsm kms serve / audit verify', () => {
       expect(wrong.stderr).toContain('InvalidCiphertextException');
     }
 
+    // A server killed outright leaves no claim behind: the kernel drops its lock.
+    server!.kill('SIGKILL');
+    await new Promise((r) => server!.once('exit', r));
+    await serve();
     server!.kill('SIGTERM');
     await new Promise((r) => server!.once('exit', r));
     server = undefined;

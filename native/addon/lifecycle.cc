@@ -116,6 +116,25 @@ Napi::Value TokenInfo(const Napi::CallbackInfo& info) {
 
 // ---- users and login: the token's, for the whole application (CloudHSM §2, PKCS#11 C_Login)
 
+// claimService(slot, name) / releaseService(slot, name): Token::ClaimService.
+Napi::Value ClaimService(const Napi::CallbackInfo& info) {
+  CK_SLOT_ID slot = ToUlong(info[0], "slot");
+  std::string name = ToString(info[1], "name");
+  return RunSync(info.Env(), [&] {
+    Library::Instance().TokenAt(slot)->ClaimService(name);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ReleaseService(const Napi::CallbackInfo& info) {
+  CK_SLOT_ID slot = ToUlong(info[0], "slot");
+  std::string name = ToString(info[1], "name");
+  return RunSync(info.Env(), [&] {
+    Library::Instance().TokenAt(slot)->ReleaseService(name);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value Activate(const Napi::CallbackInfo& info) {
   return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SLOT_ID slot = ToUlong(a[0], "slot");
@@ -262,6 +281,8 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("removeToken", Napi::Function::New(env, RemoveToken, "removeToken"));
   e.Set("openToken", Napi::Function::New(env, OpenToken, "openToken"));
   e.Set("backupToken", Napi::Function::New(env, BackupToken, "backupToken"));
+  e.Set("claimService", Napi::Function::New(env, ClaimService, "claimService"));
+  e.Set("releaseService", Napi::Function::New(env, ReleaseService, "releaseService"));
   e.Set("openSession", Napi::Function::New(env, OpenSession, "openSession"));
   e.Set("closeSession", Napi::Function::New(env, CloseSession, "closeSession"));
   e.Set("tokenInfo", Napi::Function::New(env, TokenInfo, "tokenInfo"));

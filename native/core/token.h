@@ -21,6 +21,7 @@
 
 #include "profile.h"
 #include "session.h"
+#include "store/file_lock.h"
 #include "store/token_store.h"
 #include "users.h"
 
@@ -55,6 +56,12 @@ class Token {
   Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key);
   bool Persistent() const { return store_ != nullptr; }
   void Backup(const std::string& dest_dir);
+  // A service that keeps state of its own on the token (the KMS endpoint: `name` "kms") claims it for
+  // this process, so a second server on the same token refuses to start (naming the process that
+  // holds it) rather than split that state. Held until released or the process ends; a memory token
+  // has nothing to claim. Names are [a-z]{1,16}.
+  void ClaimService(const std::string& name);
+  void ReleaseService(const std::string& name);
   const Profile& profile() const { return profile_; }
   std::string label() const;  // C_InitToken may change it
   std::size_t ObjectCount() const;
@@ -221,6 +228,7 @@ class Token {
   std::optional<SecureBytes> unseal_;  // the unseal key's KEK, when the service gave one
   mutable std::set<std::string> damaged_users_;  // persistent: user rows that failed their MAC
   int unknown_failures_ = 0;           // memory tokens: failed logins with unknown names
+  std::map<std::string, std::unique_ptr<FileLock>> services_;  // auth_mu_: see ClaimService
 };
 
 }  // namespace hsm

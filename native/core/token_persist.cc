@@ -51,6 +51,27 @@ void Token::Backup(const std::string& dest_dir) {
   store_->Backup(dest_dir);
 }
 
+void Token::ClaimService(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 16;
+  for (char c : name) ok = ok && c >= 'a' && c <= 'z';
+  if (!ok) Fail(CKR_ARGUMENTS_BAD, "a service name is 1..16 lower-case letters");
+  if (!store_) return;
+  std::lock_guard lock(auth_mu_);
+  if (services_.count(name) != 0) Fail(CKR_FUNCTION_FAILED, "this process serves '" + name + "' on the token already");
+  std::string path = store_->dir() + "/" + name + ".lock", holder;
+  auto held = FileLock::TryHold(path, &holder);
+  if (!held) {
+    Fail(CKR_FUNCTION_FAILED, "the token in " + store_->dir() + " is served by '" + name + "' in process " + (holder.empty() ? "(unknown)" : holder) +
+                                  " already; two servers on one token would split its state: stop that one first");
+  }
+  services_.emplace(name, std::move(held));
+}
+
+void Token::ReleaseService(const std::string& name) {
+  std::lock_guard lock(auth_mu_);
+  services_.erase(name);
+}
+
 void Token::Refresh() const {
   if (!store_) return;
   StoreChanges changes = store_->Poll();  // CKR_SEALHSM_INTEGRITY_FAILURE on a rollback

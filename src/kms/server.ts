@@ -13,6 +13,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
 import type { SealHsm } from '../client/hsm.js';
+import { fromNative } from '../errors.js';
+import { native } from '../native/binding.js';
 import { AwsError as KmsError } from '../aws/errors.js';
 import { handlerOf, jsonBody, listen, readBody, requireJsonContentType, targetOf, type JsonProtocol, type ListenOptions } from '../aws/pipeline.js';
 import { AWS_REGIONS, parseRegions } from '../aws/regions.js';
@@ -86,7 +88,6 @@ export interface KmsServer {
 export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
   const { hsm } = options;
   if (hsm.currentUser?.role !== 'crypto-user') throw new TypeError('startKmsServer needs a SealHsm with its KMS crypto user logged in');
-  const clock = options.clock ?? Date.now;
   const keys = typeof options.credentials === 'string' ? readCredentials(options.credentials) : options.credentials ?? [];
   const regions = options.regions === undefined ? [...AWS_REGIONS] : parseRegions(options.regions, 'regions');
   const defaultRegion = options.region ?? (options.regions === undefined ? 'us-east-1' : regions[0]!);
@@ -95,7 +96,27 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const allowUnsigned = options.allowUnsigned ?? false;
   if (!allowUnsigned && keys.length === 0) throw new TypeError('give credentials (access keys that may call), or allowUnsigned for a throwaway test endpoint');
   if (allowUnsigned) (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))('WARNING: this KMS endpoint accepts unsigned requests and checks no signature: anyone who can reach it can use its keys. For throwaway tests only.');
-  const store = await KmsStore.open(hsm);
+  // One KMS server per token: its keys, aliases and audit chain are this process's state (a second
+  // server would split them), so a second one is refused, naming the process that serves it.
+  try {
+    native.claimService(hsm.slot, 'kms');
+  } catch (e) {
+    throw fromNative(e);
+  }
+  let store: KmsStore | undefined;
+  try {
+    store = await KmsStore.open(hsm);
+    return await serve(options, store, keys, regions, defaultRegion, allowUnsigned);
+  } catch (e) {
+    store?.close();
+    native.releaseService(hsm.slot, 'kms');
+    throw e;
+  }
+}
+
+async function serve(options: KmsServerOptions, store: KmsStore, keys: readonly AccessKey[], regions: readonly string[], defaultRegion: string, allowUnsigned: boolean): Promise<KmsServer> {
+  const { hsm } = options;
+  const clock = options.clock ?? Date.now;
   const auditPath = options.auditLog === false ? undefined : options.auditLog ?? (options.tokenDir !== undefined ? join(options.tokenDir, 'kms-audit.jsonl') : undefined);
   const audit = auditPath === undefined ? undefined : await AuditLog.open(auditPath, store);
   const throttle = options.throttling === false ? undefined : new Throttle(options.throttling === true || options.throttling === undefined ? DEFAULT_QUOTAS : options.throttling);
@@ -181,6 +202,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       await listener.close();
       await audit?.checkpoint();
       store.close();
+      native.releaseService(hsm.slot, 'kms');
     },
   };
 }

@@ -102,6 +102,9 @@ export interface NativeBinding {
   ): Promise<number>;
   /** A consistent copy of a live persistent token into a new directory. */
   backupToken(slot: number, destination: string): Promise<void>;
+  /** Claims the token for a service with state of its own ('kms'): a second process is refused, naming the holder. */
+  claimService(slot: number, name: string): void;
+  releaseService(slot: number, name: string): void;
   openSession(slot: number, readWrite: boolean): number;
   closeSession(session: number): void;
   tokenInfo(slot: number): NativeTokenInfo;
