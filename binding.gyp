@@ -25,6 +25,7 @@
         "native/core/bytes.cc",
         "native/core/ossl.cc",
         "native/core/attributes.cc",
+        "native/core/attribute_changes.cc",
         "native/core/curves.cc",
         "native/core/keys.cc",
         "native/core/pkcs8.cc",

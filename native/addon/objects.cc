@@ -68,6 +68,19 @@ Napi::Value SetAttributes(const Napi::CallbackInfo& info) {
   });
 }
 
+// copyObject(session, object, template) → the copy's handle (C_CopyObject).
+Napi::Value CopyObject(const Napi::CallbackInfo& info) {
+  return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SESSION_HANDLE s = ToUlong(a[0], "session");
+    CK_OBJECT_HANDLE h = ToUlong(a[1], "object");
+    Template t = ToTemplate(a[2], "template");
+    return [s, h, t = std::move(t)]() -> Result {
+      Bound b = Library::Instance().Resolve(s);
+      return static_cast<CK_ULONG>(b.token->CopyObject(*b.session, h, t));
+    };
+  });
+}
+
 Napi::Value ShareKey(const Napi::CallbackInfo& info) {
   return QueueBySession(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SESSION_HANDLE s = ToUlong(a[0], "session");
@@ -105,6 +118,7 @@ void InitObjects(Napi::Env env, Napi::Object e) {
   e.Set("getAttributes", Napi::Function::New(env, GetAttributes, "getAttributes"));
   e.Set("findObjects", Napi::Function::New(env, FindObjects, "findObjects"));
   e.Set("setAttributes", Napi::Function::New(env, SetAttributes, "setAttributes"));
+  e.Set("copyObject", Napi::Function::New(env, CopyObject, "copyObject"));
   e.Set("shareKey", Napi::Function::New(env, ShareKey, "shareKey"));
   e.Set("ownership", Napi::Function::New(env, Ownership, "ownership"));
 }

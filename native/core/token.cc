@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "attribute_changes.h"
 #include "keys.h"
 #include "token_rules.h"
 #include "store/seal.h"
@@ -39,37 +40,6 @@ std::string Hex(CK_ULONG v) {
   snprintf(b, sizeof b, "0x%lx", v);
   return b;
 }
-
-// How an attribute may change after creation. PKCS#11 C_SetAttributeValue rules (pkcs11 profile)
-// and CloudHSM `key set-attribute` rules (spec §1.5 "Modifiable after creation").
-enum class Change { kNever, kFree, kFalseToTrue, kTrueToFalse, kAdminOnly };
-struct ChangeRule {
-  CK_ATTRIBUTE_TYPE type;
-  Change pkcs11;
-  Change cloudhsm;
-};
-const ChangeRule kChangeRules[] = {
-    {CKA_LABEL, Change::kFree, Change::kFree},
-    {CKA_ID, Change::kFree, Change::kFree},
-    {CKA_TOKEN, Change::kNever, Change::kFalseToTrue},
-    {CKA_ENCRYPT, Change::kFree, Change::kFree},
-    {CKA_DECRYPT, Change::kFree, Change::kFree},
-    {CKA_SIGN, Change::kFree, Change::kFree},
-    {CKA_VERIFY, Change::kFree, Change::kFree},
-    {CKA_WRAP, Change::kFree, Change::kFree},
-    {CKA_UNWRAP, Change::kFree, Change::kFree},
-    {CKA_DERIVE, Change::kFree, Change::kFree},
-    {CKA_SENSITIVE, Change::kFalseToTrue, Change::kFalseToTrue},
-    {CKA_EXTRACTABLE, Change::kTrueToFalse, Change::kNever},
-    {CKA_WRAP_WITH_TRUSTED, Change::kFalseToTrue, Change::kFalseToTrue},
-    {CKA_MODIFIABLE, Change::kTrueToFalse, Change::kTrueToFalse},
-    {CKA_TRUSTED, Change::kAdminOnly, Change::kAdminOnly},
-    {CKA_SUBJECT, Change::kFree, Change::kNever},
-    {CKA_START_DATE, Change::kFree, Change::kNever},
-    {CKA_END_DATE, Change::kFree, Change::kNever},
-    {CKA_WRAP_TEMPLATE, Change::kFree, Change::kNever},
-    {CKA_UNWRAP_TEMPLATE, Change::kFree, Change::kNever},
-};
 
 }  // namespace
 
@@ -265,6 +235,8 @@ std::shared_ptr<Object> Token::NewKeyObject(const Attributes& t, CK_OBJECT_CLASS
 }
 
 void Token::Finish(Object& obj, KeyOrigin origin, CK_MECHANISM_TYPE gen_mech, const Bytes* raw_public) const {
+  auto c = Caller();
+  CheckNewObjectTrust(obj.attrs, {c && c->role == Role::kAdmin});  // every template that makes an object passes here
   ApplyDefaults(profile_, obj, origin, gen_mech);
   if (obj.cls == CKO_SECRET_KEY) SetSecretAttributes(obj);
   if (obj.cls == CKO_PUBLIC_KEY || obj.cls == CKO_PRIVATE_KEY) SetPublicAttributes(obj, raw_public);
@@ -302,23 +274,15 @@ CK_OBJECT_HANDLE Token::CreateObject(Session& s, const Template& tmpl) {
 }
 
 CK_OBJECT_HANDLE Token::CopyObject(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) {
+  // Not in CloudHSM's library: the addon refuses it as the C door does.
+  if (!profile_.token_admin_functions) Fail(CKR_FUNCTION_NOT_SUPPORTED, std::string("C_CopyObject is not offered by the ") + profile_.name + " profile");
   ObjectRef src = Owned(h, CKR_OBJECT_HANDLE_INVALID, CKR_ACTION_PROHIBITED, "copy");
   if (!src->attrs.BoolOr(CKA_COPYABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_COPYABLE is false");
   Attributes t = Attributes::FromTemplate(tmpl);
+  auto c = Caller();
+  CheckChanges(profile_, *src, t, ChangePath::kCopy, {c && c->role == Role::kAdmin});
   auto copy = hsm::CopyObject(*src);
-  for (const auto& [type, value] : t) {
-    // C_CopyObject may set CKA_TOKEN, CKA_PRIVATE, the one-way flags, anything C_SetAttributeValue
-    // may change on a key, and a data object's value, application and object id (PKCS#11 §4.5).
-    const ChangeRule* rule = nullptr;
-    for (const ChangeRule& r : kChangeRules) rule = r.type == type ? &r : rule;
-    bool data_field = src->cls == CKO_DATA && (type == CKA_VALUE || type == CKA_APPLICATION || type == CKA_OBJECT_ID);
-    bool allowed = type == CKA_TOKEN || type == CKA_PRIVATE || type == CKA_DESTROYABLE || type == CKA_COPYABLE || data_field ||
-                   (rule != nullptr && rule->pkcs11 != Change::kNever && rule->pkcs11 != Change::kAdminOnly);
-    if (!allowed) Fail(CKR_ATTRIBUTE_READ_ONLY, "C_CopyObject cannot change this attribute");
-    if (type == CKA_SENSITIVE && src->Flag(CKA_SENSITIVE) && !t.BoolOr(type, true)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_SENSITIVE cannot go back to false");
-    if (type == CKA_EXTRACTABLE && !src->Flag(CKA_EXTRACTABLE) && t.BoolOr(type, false)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_EXTRACTABLE cannot go back to true");
-    copy->attrs.Set(type, value);
-  }
+  for (const auto& [type, value] : t) copy->attrs.Set(type, value);
   return Store(s, std::move(copy));
 }
 
@@ -371,24 +335,10 @@ void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) 
   if (!obj->attrs.BoolOr(CKA_MODIFIABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_MODIFIABLE is false");
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "changing a token object needs a read-write session");
   ValidateTemplate(t, obj->cls, obj->key_type, TemplateUse::kGenerate);
+  CheckChanges(profile_, *obj, t, ChangePath::kSetAttribute, {admin});
   auto next = hsm::CopyObject(*obj);
   for (const auto& [type, value] : t) {
-    const ChangeRule* rule = nullptr;
-    for (const ChangeRule& r : kChangeRules) rule = r.type == type ? &r : rule;
-    Change how = rule == nullptr ? Change::kNever : profile_.ownership ? rule->cloudhsm : rule->pkcs11;
-    const AttrRule* ar = FindRuleAnyClass(type);
-    std::string name = ar ? ar->name : Hex(type);
-    if (how == Change::kNever) Fail(CKR_ATTRIBUTE_READ_ONLY, name + " cannot be changed after creation");
-    if (how == Change::kAdminOnly) {
-      if (!admin) Fail(CKR_USER_TYPE_INVALID, name + " is set by admins only");
-    } else if (admin && profile_.ownership) {
-      Fail(CKR_USER_TYPE_INVALID, "admins may set only CKA_TRUSTED on keys");
-    }
-    bool boolean = ar != nullptr && ar->kind == AttrKind::kBool;  // only flags have a direction
-    bool before = boolean && obj->attrs.BoolOr(type, false), after = boolean && t.BoolOr(type, false);
-    if (how == Change::kFalseToTrue && before && !after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from false to true");
-    if (how == Change::kTrueToFalse && !before && after) Fail(CKR_ATTRIBUTE_VALUE_INVALID, name + " can only go from true to false");
-    if (type == CKA_DERIVE && after && obj->cls == CKO_PUBLIC_KEY) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_DERIVE is never true on a public key");
+    if (type == CKA_DERIVE && t.BoolOr(type, false) && obj->cls == CKO_PUBLIC_KEY) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_DERIVE is never true on a public key");
     next->attrs.Set(type, value);
   }
   if (next->IsTokenObject()) next->creator = 0;  // a session key made a token key outlives its session

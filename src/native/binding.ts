@@ -133,6 +133,8 @@ export interface NativeBinding {
   findObjects(session: number, template: NativeTemplate): Promise<number[]>;
   /** C_SetAttributeValue (pkcs11 profile) or CloudHSM `key set-attribute` rules (cloudhsm profiles). */
   setAttributes(session: number, object: number, template: NativeTemplate): Promise<void>;
+  /** C_CopyObject: a new object with the template's changes, under the same attribute rules. */
+  copyObject(session: number, object: number, template: NativeTemplate): Promise<number>;
   /** Shares (true) or unshares (false) a key with another crypto user; owner only. */
   shareKey(session: number, key: number, user: string, share: boolean): Promise<void>;
   ownership(session: number, object: number): { owner: string; sharedWith: string[] };
