@@ -135,7 +135,7 @@ describe('CKA_TRUSTED: no user makes a key that may wrap CKA_WRAP_WITH_TRUSTED k
     const unwrapTemplate: NativeTemplate = [[CKA.CLASS, CKO.SECRET_KEY], [CKA.KEY_TYPE, CKK.AES], [CKA.WRAP, true]];
     expect(await codeOf(call(native.unwrapKey(p11.session, { type: CKM.AES_KEY_WRAP_PAD }, kek, wrapped, [...unwrapTemplate, ...trusted])))).toBe(RO);
     // An unwrapping key whose CKA_UNWRAP_TEMPLATE forces CKA_TRUSTED is no way around it either.
-    const forcing = await call(native.generateKey(p11.session, { type: CKM.AES_KEY_GEN }, [...AES, [CKA.UNWRAP_TEMPLATE, trusted]]));
+    const forcing = await call(native.generateKey(p11.session, { type: CKM.AES_KEY_GEN }, [...AES, [CKA.UNWRAP_TEMPLATE, [[CKA.TRUSTED, true]]]]));
     const wrapped2 = await call(native.wrapKey(p11.session, { type: CKM.AES_KEY_WRAP_PAD }, forcing, payload));
     expect(await codeOf(call(native.unwrapKey(p11.session, { type: CKM.AES_KEY_WRAP_PAD }, forcing, wrapped2, unwrapTemplate)))).toBe(RO);
     const ikm = await call(native.generateKey(p11.session, { type: CKM.GENERIC_SECRET_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.DERIVE, true]]));
