@@ -49,6 +49,7 @@ const COMMANDS = [
   ['key', 'generate-asymmetric-pair', 'ec'], ['key', 'list'], ['key', 'delete'], ['key', 'share'], ['key', 'unshare'], ['key', 'set-attribute'],
   ['key', 'import', 'pem'], ['key', 'generate-file'], ['key', 'wrap', 'aes-gcm'], ['key', 'wrap', 'rsa-oaep'], ['key', 'unwrap', 'aes-pkcs5-pad'],
   ['crypto', 'sign', 'ecdsa'], ['crypto', 'sign', 'ed25519'], ['crypto', 'verify', 'rsa-pkcs-pss'], ['interactive'], ['bench'],
+  ['token'], ['token', 'accept-rollback'],
 ];
 
 describe('sealhsm --help', () => {
@@ -231,5 +232,29 @@ describe('sealhsm interactive', () => {
     expect(outputs).toContain('Usage: sealhsm');
     expect(outputs).toContain('"data": "Logout successful"');
     expect(outputs.match(/CKR_USER_NOT_LOGGED_IN/g)).toHaveLength(2);
+  });
+});
+
+describe('sealhsm token accept-rollback', () => {
+  it('a token.db put back from an older copy is refused until the admin accepts it, and the act is logged', () => {
+    const t = token('rollback');
+    expect(cli(['key', 'generate-symmetric', 'aes', '--label', 'before', '--key-length-bytes', '32'], t.alice).code).toBe(0);
+    const old = join(base, 'rollback-old.db');
+    spawnSync('sqlite3', [join(t.dir, 'token.db'), `VACUUM INTO '${old}'`]);
+    expect(cli(['key', 'generate-symmetric', 'aes', '--label', 'after', '--key-length-bytes', '32'], t.alice).code).toBe(0);
+    rmSync(join(t.dir, 'token.db-wal'), { force: true });
+    writeFileSync(join(t.dir, 'token.db'), readFileSync(old));
+    const refused = cli(['key', 'list'], t.alice);
+    expect(refused.code).not.toBe(0);
+    expect(JSON.stringify(refused.json.data)).toMatch(/was acknowledged.*sealhsm token accept-rollback/);
+    expect(cli(['token', 'accept-rollback', '--dir', t.dir], { SEALHSM_ADMIN_PASSWORD: 'wrong-password' }).json.data.error).toBe('CKR_PIN_INCORRECT');
+    const ok = cli(['token', 'accept-rollback', '--dir', t.dir], ADMIN);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    expect(ok.json.data).toMatchObject({ accepted: true, by: 'admin' });
+    expect(readFileSync(join(t.dir, 'rollback.log'), 'utf8')).toContain('admin accepted generation');
+    const list = cli(['key', 'list'], t.alice);
+    expect(list.code, list.out + list.err).toBe(0);
+    expect(JSON.stringify(list.json.data)).toContain('before');
+    expect(JSON.stringify(list.json.data)).not.toContain('"after"');
   });
 });

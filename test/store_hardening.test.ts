@@ -5,13 +5,13 @@
 // named and reported by find(), never hidden, and the rest of the token stays usable.
 
 import * as crypto from 'node:crypto';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { DamagedKeysError, HsmIntegrityError, SealHsm } from '../src/index.js';
 import { codeOf } from './helpers/hsm.js';
-import { cleanup, newToken, sql, tempDir } from './helpers/store.js';
+import { cleanup, newToken, sql, tempDir, withAliceAndBob } from './helpers/store.js';
 
 afterAll(cleanup);
 
@@ -107,7 +107,7 @@ describe('rollback and deletion are detected', () => {
     hsm.close();
   });
 
-  it('the whole token restored under a running process: its generation goes back', async () => {
+  it('the whole token restored under a running process: refused then and at every later call; a new process refuses it until an admin accepts it', async () => {
     const dir = tempDir();
     const hsm = await newToken(dir);
     await hsm.keys.generateAes({ label: 'before', token: true });
@@ -115,16 +115,77 @@ describe('rollback and deletion are detected', () => {
     sql(dir, `VACUUM INTO '${old}'`);
     await hsm.keys.generateAes({ label: 'after', token: true });
     sql(dir, `.restore '${old}'`);
-    expect(await messageOf(hsm.keys.find({ label: 'before' }))).toMatch(/generation went back from \d+ to \d+/);
+    const first = await messageOf(hsm.keys.find({ label: 'before' }));
+    expect(first).toMatch(/generation went back from (\d+) to (\d+)/);
+    // Fails closed: the next read, a write and a login all fail the same way, naming both generations.
+    const [, from, to] = /went back from (\d+) to (\d+)/.exec(first)!;
+    for (const attempt of [() => hsm.keys.find({ label: 'before' }), () => hsm.keys.generateAes({ label: 'later', token: true })]) {
+      const e = await attempt().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(HsmIntegrityError);
+      expect((e as Error).message).toContain(`went back from ${from} to ${to}`);
+    }
     hsm.close();
-    // A whole-file restore seen by a fresh process is a consistent older token (a backup): only an
-    // external monotonic counter could tell it from the current one (README, "Rollback").
+    // A new process: the restored token.db is older than the generation mark beside it.
     rmSync(join(dir, 'token.db-wal'), { force: true });
     copyFileSync(old, join(dir, 'token.db'));
     const fresh = await SealHsm.open({ dir });
+    expect(await messageOf(fresh.login('alice', 'alice-password'))).toMatch(/its generation is \d+ but generation \d+ was acknowledged/);
+    expect(await codeOf(fresh.acceptRollback('alice', 'alice-password'))).toBe('CKR_USER_TYPE_INVALID');
+    expect(await codeOf(fresh.acceptRollback('admin', 'wrong-password'))).toBe('CKR_PIN_INCORRECT');
+    expect(existsSync(join(dir, 'rollback.log'))).toBe(false);
+    await fresh.acceptRollback('admin', 'admin-password');
+    expect(readFileSync(join(dir, 'rollback.log'), 'utf8')).toMatch(/^\S+Z admin accepted generation \d+ where \d+ had been acknowledged\n$/);
     await fresh.login('alice', 'alice-password');
     expect(await fresh.keys.find({ label: 'after' })).toEqual([]);
+    expect(await fresh.keys.find({ label: 'before' })).toHaveLength(1);
+    await fresh.keys.generateAes({ label: 'after-accept', token: true });
     fresh.close();
+    const again = await SealHsm.open({ dir });
+    await again.login('alice', 'alice-password');
+    expect(await again.keys.find({ label: 'after-accept' })).toHaveLength(1);
+    again.close();
+  });
+
+  it('the live write-ahead log cut off under two processes: neither carries on as if nothing happened, and a new process refuses the token', async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    await hsm.keys.generateAes({ label: 'checkpointed', token: true });
+    sql(dir, 'PRAGMA wal_checkpoint(TRUNCATE)');
+    await hsm.keys.generateAes({ label: 'only-in-the-wal', token: true });
+    const other = await SealHsm.open({ dir });
+    await other.login('alice', 'alice-password');
+    truncateSync(join(dir, 'token.db-wal'), 0); // no copy of anything needed
+    for (const h of [other, hsm]) {
+      expect(await h.keys.find({ label: 'only-in-the-wal' }).then(() => 'found', () => 'refused')).toBe('refused');
+      expect(await h.keys.generateAes({ label: 'on-top', token: true }).then(() => 'written', () => 'refused')).toBe('refused');
+    }
+    other.close();
+    hsm.close();
+    const fresh = await SealHsm.open({ dir });
+    expect(await messageOf(fresh.login('alice', 'alice-password'))).toMatch(/its generation is \d+ but generation \d+ was acknowledged \(token.db was restored from an older copy, or its write-ahead log was cut off\)/);
+    fresh.close();
+  });
+
+  it('a mirror of the generation mark on another mount still refuses a rollback when the one beside token.db is deleted', async () => {
+    const dir = tempDir();
+    const mirror = join(tempDir(), '..', 'generation-mirror');
+    const hsm = await withAliceAndBob(await SealHsm.open({ dir, create: true, generationMirror: mirror }));
+    await hsm.keys.generateAes({ label: 'before', token: true });
+    const old = join(dir, '..', 'old.db');
+    sql(dir, `VACUUM INTO '${old}'`);
+    await hsm.keys.generateAes({ label: 'after', token: true });
+    hsm.close();
+    rmSync(join(dir, 'token.db-wal'), { force: true });
+    copyFileSync(old, join(dir, 'token.db'));
+    rmSync(join(dir, 'generation'));
+    const fresh = await SealHsm.open({ dir, generationMirror: mirror });
+    expect(await messageOf(fresh.login('alice', 'alice-password'))).toMatch(/was acknowledged/);
+    fresh.close();
+    // Without the mirror, only what is beside token.db is known (README says what remains undetectable).
+    const blind = await SealHsm.open({ dir });
+    await blind.login('alice', 'alice-password');
+    expect(await blind.keys.find({ label: 'after' })).toEqual([]);
+    blind.close();
   });
 });
 

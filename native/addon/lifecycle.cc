@@ -28,8 +28,8 @@ Napi::Value CreateToken(const Napi::CallbackInfo& info) {
   });
 }
 
-// openToken(dir, create, profile, label, unsealKey | null, fullSync, maxFailedLogins?): a persistent
-// token directory.
+// openToken(dir, create, profile, label, unsealKey | null, fullSync, maxFailedLogins?, generationMirror?):
+// a persistent token directory.
 Napi::Value OpenToken(const Napi::CallbackInfo& info) {
   return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
     std::string dir = ToString(a[0], "dir");
@@ -40,12 +40,13 @@ Napi::Value OpenToken(const Napi::CallbackInfo& info) {
     if (!a[4].IsNull() && !a[4].IsUndefined()) unseal = std::make_shared<SecureBytes>(ToSecret(a[4], "unsealKey"));
     bool full_sync = a[5].IsUndefined() ? true : ToBool(a[5], "fullSync");
     int lockout = LockoutArg(a[6]);
-    return [dir, create, profile, label, unseal, full_sync, lockout]() -> Result {
+    std::string mirror = a[7].IsUndefined() || a[7].IsNull() ? std::string() : ToString(a[7], "generationMirror");
+    return [dir, create, profile, label, unseal, full_sync, lockout, mirror]() -> Result {
       // An empty profile: the token's own (or 'cloudhsm' for a new one). A bad name fails before
       // anything touches the disk.
       std::string wanted = profile.empty() ? "cloudhsm" : profile;
       (void)ProfileByName(wanted);
-      auto store = TokenStore::Open(dir, {create, wanted, label, full_sync, lockout});
+      auto store = TokenStore::Open(dir, {create, wanted, label, full_sync, lockout, mirror});
       if (!profile.empty() && store->profile() != profile) {
         Fail(CKR_ARGUMENTS_BAD, dir + " was created with the '" + store->profile() + "' profile, not '" + profile + "'");
       }
@@ -153,6 +154,19 @@ Napi::Value Login(const Napi::CallbackInfo& info) {
     auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
     return [slot, user, pw]() -> Result {
       Library::Instance().TokenAt(slot)->Login(user, pw->view());
+      return std::monostate{};
+    };
+  });
+}
+
+// acceptRollback(slot, user, password): Token::AcceptRollback.
+Napi::Value AcceptRollback(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
+    return [slot, user, pw]() -> Result {
+      Library::Instance().TokenAt(slot)->AcceptRollback(user, pw->view());
       return std::monostate{};
     };
   });
@@ -289,6 +303,7 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("activate", Napi::Function::New(env, Activate, "activate"));
   e.Set("login", Napi::Function::New(env, Login, "login"));
   e.Set("logout", Napi::Function::New(env, Logout, "logout"));
+  e.Set("acceptRollback", Napi::Function::New(env, AcceptRollback, "acceptRollback"));
   e.Set("loginState", Napi::Function::New(env, LoginState, "loginState"));
   e.Set("createUser", Napi::Function::New(env, CreateUser, "createUser"));
   e.Set("deleteUser", Napi::Function::New(env, DeleteUser, "deleteUser"));

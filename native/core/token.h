@@ -74,6 +74,11 @@ class Token {
   void Activate(ByteView password);
   void Login(const std::string& user, ByteView password);
   void Logout();
+  // `sealhsm token accept-rollback`: the admin (the SO) accepts the token's state although it is
+  // older than the generation last acknowledged (a restored backup, a cut-off write-ahead log). The
+  // admin's password is checked as at login; nobody may be logged in in this process; the act is
+  // recorded in rollback.log. Persistent tokens only.
+  void AcceptRollback(const std::string& user, ByteView password);
   std::optional<LoginState> WhoIsLoggedIn() const;
   void CreateUser(const std::string& user, ByteView password, Role role);
   void DeleteUser(const std::string& user);
@@ -188,8 +193,8 @@ class Token {
   void WrapMasterFor(const std::string& name, const SecureBytes& kek);  // auth_mu_ held
   // Persistent tokens: the password proven by opening the user's own wrap of the master key, then
   // the token state verified with it (auth_mu_ held).
-  void ProveAndUnlock(const std::string& name, const SecureBytes& kek);
-  void UnlockStore();  // auth_mu_ held, master_ open
+  void ProveAndUnlock(const std::string& name, const SecureBytes& kek, const std::string* accept_rollback_by = nullptr);
+  void UnlockStore(const std::string* accept_rollback_by = nullptr);  // auth_mu_ held, master_ open
   void CloseMaster();  // auth_mu_ held: wipes the master key unless an unseal key keeps it open
   SecureBytes MasterCopy() const;                                       // CKR_USER_NOT_LOGGED_IN if closed
   SecureBytes Payload(const Object& o) const;                           // what an object's seal protects

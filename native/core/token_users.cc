@@ -116,13 +116,13 @@ void Token::WrapMasterFor(const std::string& name, const SecureBytes& kek) {
   SaveUnsealWrap();
 }
 
-void Token::UnlockStore() {
-  std::set<std::string> damaged = store_->Unlock(master_.view());
+void Token::UnlockStore(const std::string* accept_rollback_by) {
+  std::set<std::string> damaged = store_->Unlock(master_.view(), accept_rollback_by);
   damaged_users_ = std::move(damaged);
   SaveUnsealWrap();
 }
 
-void Token::ProveAndUnlock(const std::string& name, const SecureBytes& kek) {
+void Token::ProveAndUnlock(const std::string& name, const SecureBytes& kek, const std::string* accept_rollback_by) {
   if (!store_) return;
   const User* u = users_.Find(name);
   std::string who = "user '" + name + "'";
@@ -136,7 +136,7 @@ void Token::ProveAndUnlock(const std::string& name, const SecureBytes& kek) {
   } else {
     master_ = std::move(opened);
     try {
-      UnlockStore();
+      UnlockStore(accept_rollback_by);
     } catch (...) {
       master_ = SecureBytes();
       throw;
@@ -187,6 +187,19 @@ void Token::Login(const std::string& user, ByteView password) {
   std::string name = CheckPassword(user, password, &kek, &role);
   ProveAndUnlock(name, kek);
   login_ = LoginState{name, role};
+}
+
+void Token::AcceptRollback(const std::string& user, ByteView password) {
+  if (!store_) Fail(CKR_FUNCTION_NOT_SUPPORTED, "a memory token has no older state to accept");
+  Refresh();
+  std::lock_guard lock(auth_mu_);
+  if (login_ || !master_.empty()) Fail(CKR_USER_ALREADY_LOGGED_IN, "accept a rollback from a process where nobody is logged in (and without an unseal key)");
+  SecureBytes kek;
+  Role role;
+  std::string name = CheckPassword(user, password, &kek, &role);
+  if (role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, std::string("only ") + (profile_.ownership ? "an admin" : "the SO") + " accepts a rollback");
+  ProveAndUnlock(name, kek, &name);
+  CloseMaster();
 }
 
 void Token::Logout() {

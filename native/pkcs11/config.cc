@@ -6,7 +6,8 @@
 //   slot /var/lib/sealhsm/app   profile=pkcs11 label=app create=true unseal=/etc/sealhsm/app.key
 //   slot memory                 profile=cloudhsm label=scratch
 //   (sync=full|normal: SQLite's synchronous setting, full by default; lockout=N: failed logins
-//   before a PIN locks, 0 never, the profile's by default)
+//   before a PIN locks, 0 never, the profile's by default; mirror=<file>: a second copy of the
+//   token's generation mark, on another mount, so a rolled-back token.db stays refused)
 //
 // `memory` is a token that lives as long as the module is initialized. Without the variable the
 // module shows one memory token with the pkcs11 profile. Errors name the file and line.
@@ -132,8 +133,11 @@ std::vector<SlotConfig> LoadConfig() {
       } else if (k == "lockout") {
         if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) Bad(where, "lockout is a number of failed logins (0 never locks)");
         c.max_failed_logins = std::stoi(v);
+      } else if (k == "mirror") {
+        if (v.empty()) Bad(where, "mirror is the path of a file on another mount");
+        c.generation_mirror = v;
       } else {
-        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout, id, users)");
+        Bad(where, "unknown option '" + k + "' (profile, label, create, unseal, sync, lockout, mirror, id, users)");
       }
     }
     if (c.id == 0) c.id = slots.size() + 1;
@@ -153,7 +157,7 @@ std::shared_ptr<Token> MakeToken(SlotConfig& c) {
     return token;
   }
   if (!c.users.empty()) Fail(CKR_ARGUMENTS_BAD, c.dir + ": users= is for memory slots; a token directory keeps its own users");
-  auto store = TokenStore::Open(c.dir, {c.create, c.profile, c.label, c.full_sync, c.max_failed_logins});
+  auto store = TokenStore::Open(c.dir, {c.create, c.profile, c.label, c.full_sync, c.max_failed_logins, c.generation_mirror});
   std::optional<SecureBytes> key;
   if (c.unseal) key = c.unseal->CloneSecret();
   return std::make_shared<Token>(ProfileByName(store->profile()), std::move(store), std::move(key));

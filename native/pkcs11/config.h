@@ -18,6 +18,7 @@ struct SlotConfig {
   bool create = false;
   bool full_sync = true;        // sync=full|normal (SQLite synchronous)
   int max_failed_logins = -1;   // lockout=N (0 never locks); -1 = the profile's
+  std::string generation_mirror;  // mirror=<file>: a second generation mark, on another mount
   std::optional<SecureBytes> unseal;
   std::vector<User> users;  // users=<file>: a memory slot's provisioned users
 };

@@ -14,6 +14,7 @@ import { registerCluster } from './commands/cluster.js';
 import { registerCrypto } from './commands/crypto.js';
 import { registerKey } from './commands/key.js';
 import { registerKms } from './commands/kms.js';
+import { registerToken } from './commands/token.js';
 import { registerUser } from './commands/user.js';
 import { registerWrap } from './commands/wrap.js';
 import { interactive } from './interactive.js';
@@ -38,6 +39,7 @@ export function buildProgram(rt: Runtime, { inSession = false } = {}): Command {
   registerCrypto(program, rt);
   registerBench(program, rt);
   registerKms(program, rt);
+  registerToken(program, rt);
   if (!inSession) {
     program.command('interactive').description('a prompt that keeps the token open and the login (help, quit)')
       .action(async (_o: unknown, cmd: Command) => {

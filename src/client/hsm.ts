@@ -63,6 +63,10 @@ export interface OpenOptions {
    *  'normal' survives a crashed process but may lose the last changes on power loss, for a faster
    *  commit (README, "Persistent tokens", has the measured cost). */
   readonly synchronous?: 'full' | 'normal';
+  /** A second copy of the token's generation mark (the highest generation acknowledged), on another
+   *  mount than the token: a token.db restored from an older copy is refused while either mark is
+   *  newer (README, "Security model"). Default: the SEALHSM_GENERATION_MIRROR variable, or none. */
+  readonly generationMirror?: string;
 }
 
 export interface LoginInfo {
@@ -131,7 +135,8 @@ export class SealHsm {
     let slot: number;
     try {
       const fullSync = options.synchronous !== 'normal';
-      slot = await call(native.openToken(options.dir, options.create ?? false, options.profile ?? '', options.label ?? 'sealhsm', unseal?.key ?? null, fullSync, lockout));
+      const mirror = options.generationMirror ?? (process.env.SEALHSM_GENERATION_MIRROR || null);
+      slot = await call(native.openToken(options.dir, options.create ?? false, options.profile ?? '', options.label ?? 'sealhsm', unseal?.key ?? null, fullSync, lockout, mirror));
     } finally {
       unseal?.wipe(); // the addon copied it into locked memory before queueing
     }
@@ -144,6 +149,15 @@ export class SealHsm {
   async backup(destinationDir: string): Promise<void> {
     if (typeof destinationDir !== 'string' || destinationDir === '') throw new TypeError('backup needs a destination directory');
     await call(native.backupToken(this.#slot, destinationDir));
+  }
+
+  /** The admin (the SO for pkcs11) accepts this token's state although it is older than the
+   *  generation last acknowledged (a restored backup, a cut-off write-ahead log), which every login
+   *  refuses until then. Nobody may be logged in; the act is appended to rollback.log in the token
+   *  directory. */
+  async acceptRollback(adminName: string, adminPassword: string): Promise<void> {
+    if (typeof adminName !== 'string' || typeof adminPassword !== 'string') throw new TypeError('acceptRollback(adminName, adminPassword)');
+    await call(native.acceptRollback(this.#slot, adminName, adminPassword));
   }
 
   /** `cluster activate`: sets the password of the unactivated admin ('admin'; 'so' for pkcs11). */

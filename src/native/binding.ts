@@ -99,6 +99,7 @@ export interface NativeBinding {
   /** Opens (or with `create`, makes) a persistent token directory; resolves to its slot. */
   openToken(
     dir: string, create: boolean, profile: string, label: string, unsealKey: Uint8Array | null, fullSync: boolean, maxFailedLogins: number | undefined,
+    generationMirror?: string | null,
   ): Promise<number>;
   /** A consistent copy of a live persistent token into a new directory. */
   backupToken(slot: number, destination: string): Promise<void>;
@@ -121,6 +122,8 @@ export interface NativeBinding {
   /** Logs a user in for every session of this application on the token. */
   login(slot: number, user: string, password: string | Uint8Array): Promise<void>;
   logout(slot: number): void;
+  /** The admin (SO) accepts a token older than the generation last acknowledged; recorded in rollback.log. */
+  acceptRollback(slot: number, user: string, password: string | Uint8Array): Promise<void>;
   loginState(slot: number): NativeLoginState;
   createUser(slot: number, user: string, password: string | Uint8Array, role: 'admin' | 'crypto-user'): Promise<void>;
   deleteUser(slot: number, user: string): Promise<void>;

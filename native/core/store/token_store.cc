@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -116,6 +117,20 @@ bool IsAsymmetricClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == C
 
 [[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
 
+// An admin accepted an older state of the token: one line in rollback.log beside token.db.
+void LogRollback(const std::string& dir, int64_t accepted, int64_t acknowledged, const std::string& by) {
+  std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string line = std::string(when) + " " + by + " accepted generation " + std::to_string(accepted) + " where " + std::to_string(acknowledged) +
+                     " had been acknowledged\n";
+  FILE* f = std::fopen((dir + "/rollback.log").c_str(), "a");
+  if (f == nullptr) Fail(CKR_DEVICE_ERROR, "cannot write " + dir + "/rollback.log");
+  bool ok = std::fputs(line.c_str(), f) >= 0;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) Fail(CKR_DEVICE_ERROR, "cannot write " + dir + "/rollback.log");
+}
+
 constexpr const char* kUserColumns = "u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac";
 
 User RowToUser(sql::Stmt& s) {
@@ -203,6 +218,7 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const Store
   std::string id = Meta(db, "token_id");
   t->token_id_.assign(id.begin(), id.end());
   if (t->token_id_.size() != 16) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has a damaged token id");
+  t->mark_ = std::make_unique<GenerationMark>(dir + "/generation", o.generation_mirror);
   t->data_version_stmt_ = std::make_unique<sql::Stmt>(db.raw(), "PRAGMA data_version");
   t->data_version_ = db.DataVersion();
   return t;
@@ -270,8 +286,18 @@ void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string
   }
 }
 
-std::set<std::string> TokenStore::Unlock(ByteView master) {
+void TokenStore::Poison(const std::string& what) {
+  if (poisoned_.empty()) poisoned_ = what;
+  Tampered(poisoned_);
+}
+
+void TokenStore::ThrowIfPoisoned() const {
+  if (!poisoned_.empty()) Tampered(poisoned_ + "; this process refuses the token from now on (restart it once the token is restored)");
+}
+
+std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* accept_rollback_by) {
   std::lock_guard lock(mu_);
+  ThrowIfPoisoned();
   SecureBytes key = statemac::DeriveKey(master);
   state_key_ = std::move(key);
   try {
@@ -295,6 +321,18 @@ std::set<std::string> TokenStore::Unlock(ByteView master) {
     known_ = ReadManifest();
     VerifyAllRows(known_, &damaged);
     data_version_ = db_->DataVersion();
+    int64_t acknowledged = std::max(mark_->Highest(state_key_.view(), token_id_), highest_seen_);
+    if (known_.gen < acknowledged) {
+      std::string what = "the token: its generation is " + std::to_string(known_.gen) + " but generation " + std::to_string(acknowledged) +
+                         " was acknowledged (token.db was restored from an older copy, or its write-ahead log was cut off)";
+      if (accept_rollback_by == nullptr) Tampered(what + "; an admin who means to go back accepts it with `sealhsm token accept-rollback`");
+      LogRollback(dir_, known_.gen, acknowledged, *accept_rollback_by);  // the record first, then the act
+      mark_->Reset(state_key_.view(), token_id_, known_.gen);
+      highest_seen_ = known_.gen;
+    } else {
+      mark_->Advance(state_key_.view(), token_id_, known_.gen);  // a token made before marks existed gets one
+      highest_seen_ = known_.gen;
+    }
     return damaged;
   } catch (...) {
     state_key_ = SecureBytes();
@@ -309,6 +347,7 @@ void TokenStore::Lock() {
 
 StoreChanges TokenStore::Poll() {
   std::lock_guard lock(mu_);
+  ThrowIfPoisoned();
   data_version_stmt_->Reset();
   int64_t v = data_version_stmt_->Step() ? data_version_stmt_->Int(0) : 0;
   data_version_stmt_->Reset();
@@ -322,8 +361,8 @@ StoreChanges TokenStore::Poll() {
   sql::ReadTx snapshot(*db_);
   statemac::Manifest m = ReadManifest();
   if (m.gen < known_.gen) {
-    Tampered("the token: its generation went back from " + std::to_string(known_.gen) + " to " + std::to_string(m.gen) +
-             " (it was restored from an older copy)");
+    Poison("the token: its generation went back from " + std::to_string(known_.gen) + " to " + std::to_string(m.gen) +
+           " (it was restored from an older copy, or its write-ahead log was cut off)");
   }
   if (m.gen == known_.gen) {
     // A commit that raised no generation writes only login counts; anything else is an edit.
@@ -357,13 +396,19 @@ StoreChanges TokenStore::Poll() {
     Tampered("the token: its change log does not match its manifest");
   }
   known_ = m;
+  highest_seen_ = std::max(highest_seen_, m.gen);
   return out;
 }
 
 void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body) {
+  ThrowIfPoisoned();
   if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change the token (its state is signed with the master key)");
   sql::WriteTx tx(*db_);
   statemac::Manifest m = ReadManifest();
+  if (m.gen < known_.gen) {
+    Poison("the token: its generation went back from " + std::to_string(known_.gen) + " to " + std::to_string(m.gen) +
+           " (it was restored from an older copy, or its write-ahead log was cut off)");
+  }
   bool current = m.gen == known_.gen;
   std::vector<Change> changes;
   m.gen++;
@@ -382,6 +427,8 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
   if (m.gen % 256 == 0) sql::Stmt(db_->raw(), "DELETE FROM changes WHERE gen <= ?").Bind(1, m.gen - kChangeLogGenerations).Run();
   tx.Commit();
   if (current) known_ = m;  // otherwise Poll catches up with the other process's writes first
+  highest_seen_ = std::max(highest_seen_, m.gen);
+  mark_->Advance(state_key_.view(), token_id_, m.gen);  // once the commit is durable
 }
 
 // ---------------------------------------------------------------- users
@@ -624,6 +671,7 @@ void TokenStore::Delete(CK_OBJECT_HANDLE h) {
 
 std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
   std::lock_guard lock(mu_);
+  ThrowIfPoisoned();
   sql::Stmt s(db_->raw(), (std::string("SELECT ") + kObjectColumns + " FROM objects WHERE handle = ?").c_str());
   s.Bind(1, static_cast<int64_t>(h));
   if (!s.Step()) return std::nullopt;
@@ -638,6 +686,7 @@ std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
 
 std::vector<StoredObject> TokenStore::Find(const FindQuery& q) {
   std::lock_guard lock(mu_);
+  ThrowIfPoisoned();
   std::string where = "1";
   if (q.cls) where += " AND class = ?";
   if (q.key_type) where += " AND key_type = ?";

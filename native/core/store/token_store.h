@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../users.h"
+#include "generation_mark.h"
 #include "sqlite.h"
 #include "state_mac.h"
 
@@ -58,6 +59,7 @@ struct StoreOptions {
   std::string profile, label;
   bool full_sync = true;        // synchronous=FULL: an acknowledged write survives power loss
   int max_failed_logins = -1;   // stored in the header when creating; -1 = the profile's
+  std::string generation_mirror;  // a second generation mark (another mount), or empty
 };
 
 class TokenStore {
@@ -76,15 +78,19 @@ class TokenStore {
 
   // The state key, from the master key. On a token with state it verifies the header, the manifest
   // and every row's MAC against the manifest (rows deleted, inserted or restored from an older copy
-  // fail it) and returns the users whose rows fail their MAC; on a fresh token it writes the first
-  // manifest. CKR_SEALHSM_INTEGRITY_FAILURE when the token as a whole does not verify.
-  std::set<std::string> Unlock(ByteView master);
+  // fail it) and the manifest's generation against the highest one acknowledged (generation_mark.h),
+  // and returns the users whose rows fail their MAC; on a fresh token it writes the first manifest.
+  // CKR_SEALHSM_INTEGRITY_FAILURE when the token as a whole does not verify, or is older than what
+  // was acknowledged — unless `accept_rollback_by` names the admin who accepts that older state
+  // (the mark is set back to it and the act is appended to rollback.log beside token.db).
+  std::set<std::string> Unlock(ByteView master, const std::string* accept_rollback_by = nullptr);
   void Lock();  // forgets the state key (logout without an unseal key)
   bool Unlocked() const { return !state_key_.empty(); }
   bool HasState();  // activated: the token has a manifest
 
   // What other processes changed since the last call; with the state key open, checked against the
-  // manifest (a generation that goes back is a rollback: CKR_SEALHSM_INTEGRITY_FAILURE).
+  // manifest. A generation that goes back is a rollback: CKR_SEALHSM_INTEGRITY_FAILURE naming both
+  // generations, then and at every later call on this store (it fails closed, for good).
   StoreChanges Poll();
 
   std::vector<User> Users();  // as stored; failures from the login counts
@@ -135,6 +141,9 @@ class TokenStore {
   // Runs `body` in one write transaction that raises the generation by one; `body` reports the rows
   // it changed and the manifest follows.
   void Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body);
+  // Fails closed: `what` is kept and every later call fails with it.
+  [[noreturn]] void Poison(const std::string& what);
+  void ThrowIfPoisoned() const;  // mu_ held
   Bytes RowMac(const StoredObject& o) const;
   Bytes UserMac(const User& u, int64_t gen) const;
   std::pair<int64_t, int64_t> KeyCounts();        // (keys, asymmetric keys); mu_ held
@@ -154,6 +163,9 @@ class TokenStore {
   int64_t data_version_ = 0;
   SecureBytes state_key_;
   statemac::Manifest known_;  // the manifest last verified by this process
+  int64_t highest_seen_ = 0;  // the highest generation this process has verified or written
+  std::unique_ptr<GenerationMark> mark_;
+  std::string poisoned_;      // set once a rollback is seen: every later call fails with it
 };
 
 // "object 0x2a ('label')", for messages that name a damaged object.
