@@ -317,11 +317,13 @@ std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* acc
     if (!header || header->size() != want.size() || CRYPTO_memcmp(header->data(), want.data(), want.size()) != 0) {
       Tampered("the token header (profile, label, format or lockout): it was edited");
     }
+    // The mark is read before the snapshot: it is written after each commit, so every generation it
+    // holds is in any snapshot taken later (read after, it could name a commit made meanwhile).
+    int64_t acknowledged = std::max(mark_->Highest(state_key_.view(), token_id_), highest_seen_);
     sql::ReadTx snapshot(*db_);  // the manifest and the rows from one snapshot
     known_ = ReadManifest();
     VerifyAllRows(known_, &damaged);
     data_version_ = db_->DataVersion();
-    int64_t acknowledged = std::max(mark_->Highest(state_key_.view(), token_id_), highest_seen_);
     if (known_.gen < acknowledged) {
       std::string what = "the token: its generation is " + std::to_string(known_.gen) + " but generation " + std::to_string(acknowledged) +
                          " was acknowledged (token.db was restored from an older copy, or its write-ahead log was cut off)";
