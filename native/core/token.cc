@@ -366,6 +366,12 @@ std::vector<CK_OBJECT_HANDLE> Token::FindObjects(Session&, const Template& tmpl)
     if (const Bytes* v = q.Find(CKA_LABEL)) fq.label = *v;
     if (const Bytes* v = q.Find(CKA_ID)) fq.id = *v;
     for (const StoredObject& row : store_->Find(fq)) {
+      if (row.damaged) {
+        // Its columns (owner, label, attributes) may be the attacker's: reported to this search
+        // whoever it now claims to belong to, and using it fails naming it.
+        found.push_back(row.handle);
+        continue;
+      }
       Object meta;
       meta.cls = row.cls;
       meta.key_type = row.key_type;
@@ -381,8 +387,11 @@ std::vector<CK_OBJECT_HANDLE> Token::FindObjects(Session&, const Template& tmpl)
       }
       if (Visible(meta, c) && meta.attrs.Matches(q)) found.push_back(row.handle);
     }
+    // A damaged row could have matched any search (its indexed columns may be edited too).
+    for (CK_OBJECT_HANDLE h : store_->Damaged()) found.push_back(h);
   }
   std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
   return found;
 }
 

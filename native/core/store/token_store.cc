@@ -262,7 +262,12 @@ statemac::Manifest TokenStore::ReadManifest() {
   return statemac::Manifest::Decode(state_key_.view(), token_id_, *blob);
 }
 
-void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users) {
+bool TokenStore::RowMacOk(const StoredObject& o) const {
+  Bytes want = RowMac(o);
+  return o.mac.size() == want.size() && CRYPTO_memcmp(o.mac.data(), want.data(), want.size()) == 0;
+}
+
+void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users, bool each_row) {
   statemac::Manifest found;
   {
     sql::Stmt s(db_->raw(), (std::string("SELECT ") + kUserColumns + " FROM users u").c_str());
@@ -273,7 +278,16 @@ void TokenStore::VerifyAllRows(const statemac::Manifest& m, std::set<std::string
       if (!UserMacOk(u) && damaged_users != nullptr) damaged_users->insert(u.name);
     }
   }
-  {
+  if (each_row) {
+    damaged_objects_.clear();
+    sql::Stmt s(db_->raw(), (std::string("SELECT ") + kObjectColumns + " FROM objects").c_str());
+    while (s.Step()) {
+      StoredObject o = RowToObject(s);
+      statemac::XorInto(found.digest, o.mac);
+      found.rows++;
+      if (!RowMacOk(o)) damaged_objects_.insert(o.handle);
+    }
+  } else {
     sql::Stmt s(db_->raw(), "SELECT mac FROM objects");
     while (s.Step()) {
       statemac::XorInto(found.digest, s.Blob(0));
@@ -322,7 +336,7 @@ std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* acc
     int64_t acknowledged = std::max(mark_->Highest(state_key_.view(), token_id_), highest_seen_);
     sql::ReadTx snapshot(*db_);  // the manifest and the rows from one snapshot
     known_ = ReadManifest();
-    VerifyAllRows(known_, &damaged);
+    VerifyAllRows(known_, &damaged, /*each_row=*/true);
     data_version_ = db_->DataVersion();
     if (known_.gen < acknowledged) {
       std::string what = "the token: its generation is " + std::to_string(known_.gen) + " but generation " + std::to_string(acknowledged) +
@@ -345,6 +359,7 @@ std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* acc
 void TokenStore::Lock() {
   std::lock_guard lock(mu_);
   state_key_ = SecureBytes();
+  damaged_objects_.clear();  // found again at the next unlock
 }
 
 StoreChanges TokenStore::Poll() {
@@ -679,8 +694,8 @@ std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
   if (!s.Step()) return std::nullopt;
   StoredObject o = RowToObject(s);
   if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need the master key)");
-  Bytes want = RowMac(o);
-  if (o.mac.size() != want.size() || CRYPTO_memcmp(o.mac.data(), want.data(), want.size()) != 0) {
+  if (!RowMacOk(o)) {
+    damaged_objects_.insert(o.handle);
     Tampered(DescribeObject(o) + ": its row was modified, swapped or belongs to another token");
   }
   return o;
@@ -701,7 +716,32 @@ std::vector<StoredObject> TokenStore::Find(const FindQuery& q) {
   if (q.label) s.Bind(i++, *q.label);
   if (q.id) s.Bind(i++, *q.id);
   std::vector<StoredObject> out;
-  while (s.Step()) out.push_back(RowToObject(s));
+  while (s.Step()) {
+    StoredObject o = RowToObject(s);
+    if (!state_key_.empty() && !RowMacOk(o)) {
+      o.damaged = true;
+      damaged_objects_.insert(o.handle);
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<CK_OBJECT_HANDLE> TokenStore::Damaged() {
+  std::lock_guard lock(mu_);
+  ThrowIfPoisoned();
+  // Rows deleted since (by an honest Delete, or a restored good copy) are reported no more.
+  std::vector<CK_OBJECT_HANDLE> out;
+  sql::Stmt s(db_->raw(), "SELECT 1 FROM objects WHERE handle = ?");
+  for (auto it = damaged_objects_.begin(); it != damaged_objects_.end();) {
+    s.Reset();
+    s.Bind(1, static_cast<int64_t>(*it));
+    if (s.Step()) {
+      out.push_back(*it++);
+    } else {
+      it = damaged_objects_.erase(it);
+    }
+  }
   return out;
 }
 

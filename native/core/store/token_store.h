@@ -39,6 +39,7 @@ struct StoredObject {
   Bytes sealed;  // AES-256-GCM(master, key material or nothing), AAD binding everything above
   int64_t gen = 0;  // the token generation that wrote the row (bound into the AAD and the MAC)
   Bytes mac;        // HMAC(state key, AAD || sealed): the row's part of the manifest
+  bool damaged = false;  // Find: the row fails its MAC (its columns cannot be trusted)
 };
 
 struct FindQuery {
@@ -118,7 +119,12 @@ class TokenStore {
   void Delete(CK_OBJECT_HANDLE h);
   // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise).
   std::optional<StoredObject> Load(CK_OBJECT_HANDLE h);
+  // Rows whose indexed columns match, each checked against its MAC (`damaged` when it fails, state
+  // key open). A damaged row's columns may have been edited, so it could have matched any search:
+  // Damaged() lists every row found damaged since the token was unlocked (the unlock checks each
+  // row), for every search to report.
   std::vector<StoredObject> Find(const FindQuery& q);
+  std::vector<CK_OBJECT_HANDLE> Damaged();
   // (keys, asymmetric keys) stored, for the quotas: one read of the counts meta keeps.
   std::pair<std::size_t, std::size_t> CountKeys();
 
@@ -137,7 +143,10 @@ class TokenStore {
   // Inserts every queued batch in one write transaction (mu_ held); fills in each one's outcome.
   void CommitInserts(const std::vector<PendingInsert*>& batch);
   statemac::Manifest ReadManifest();  // mu_ held, state key open
-  void VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users);  // mu_ held
+  // mu_ held. With `each_row`, every object row's MAC is also recomputed and the damaged ones
+  // recorded (damaged_objects_), as at unlock; without, only the manifest's digest is checked.
+  void VerifyAllRows(const statemac::Manifest& m, std::set<std::string>* damaged_users, bool each_row = false);
+  bool RowMacOk(const StoredObject& o) const;
   // Runs `body` in one write transaction that raises the generation by one; `body` reports the rows
   // it changed and the manifest follows.
   void Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body);
@@ -166,6 +175,7 @@ class TokenStore {
   int64_t highest_seen_ = 0;  // the highest generation this process has verified or written
   std::unique_ptr<GenerationMark> mark_;
   std::string poisoned_;      // set once a rollback is seen: every later call fails with it
+  std::set<CK_OBJECT_HANDLE> damaged_objects_;  // rows that failed their MAC since the unlock
 };
 
 // "object 0x2a ('label')", for messages that name a damaged object.
