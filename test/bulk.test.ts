@@ -2,7 +2,8 @@
 // One-shot encryption of bulk data written straight into the output Buffer (issue: performance):
 // every size around the 16 KiB line where outputs become Buffers reserved before the call, both
 // doors (the queued Promise and the *Sync twin), byte for byte against node:crypto; a failed tag or
-// padding releases nothing; a queued call copies small inputs and reads bulk ones in place.
+// padding releases nothing; a queued call copies its input, so a buffer changed, transferred or
+// collected while the call waits changes nothing.
 
 import * as crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,7 +92,23 @@ describe('queued calls and their input', () => {
     expect(ct.equals(Buffer.concat([c.update(copy), c.final()]))).toBe(true);
   });
 
-  it('from 16 KiB on the input is read in place and kept alive by the call: inputs nobody else holds still encrypt right', async () => {
+  it('a 1 MiB input transferred away, overwritten by its new owner and collected while the call is queued: the ciphertext is of the original bytes', async () => {
+    // Calls ahead of it on the pool, so the transfer surely happens before it runs (it used to be
+    // read in place: the moved buffer's zeros, or freed memory once collected, went into it).
+    const ahead = Array.from({ length: 8 }, (_, i) => call(native.encrypt(tk.session, { type: CKM.AES_GCM, iv: Buffer.alloc(12, 100 + i) }, key, Buffer.alloc(1 << 20, i))));
+    const original = crypto.randomBytes(1 << 20);
+    const input = new Uint8Array(original);
+    const pending = call(native.encrypt(tk.session, { type: CKM.AES_GCM, iv: iv12 }, key, input));
+    const moved = structuredClone(input, { transfer: [input.buffer] });
+    expect(input.byteLength).toBe(0); // detached
+    moved.fill(0);
+    (globalThis as { gc?: () => void }).gc?.();
+    const [ct] = await Promise.all([pending, ...ahead]);
+    const c = crypto.createCipheriv('aes-256-gcm', value, iv12);
+    expect(ct.equals(Buffer.concat([c.update(original), c.final(), c.getAuthTag()]))).toBe(true);
+  });
+
+  it('bulk inputs nobody else holds still encrypt right', async () => {
     const sources = Array.from({ length: 48 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest());
     const expand = (seed: Buffer) => Buffer.concat(Array.from({ length: 8192 }, () => seed)); // 256 KiB
     const outs = await Promise.all(sources.map((seed, i) => call(native.encrypt(tk.session, { type: CKM.AES_GCM, iv: Buffer.alloc(12, i) }, key, expand(seed)))));

@@ -56,19 +56,9 @@ Bytes ToBytes(const Napi::Value& v, const char* what) {
   return Bytes(view.data, view.data + view.size);
 }
 
-QueuedInput::QueuedInput(const Napi::Value& v, const char* what, std::size_t borrow_min) : owner_(std::this_thread::get_id()) {
+QueuedInput::QueuedInput(const Napi::Value& v, const char* what) {
   ByteView view = ViewBytes(v, what);
-  if (borrow_min > 0 && view.size >= borrow_min) {
-    ref_ = Napi::Persistent(v);
-    view_ = view;
-  } else {
-    copy_.assign(view.data, view.data + view.size);
-    view_ = ByteView(copy_);
-  }
-}
-
-QueuedInput::~QueuedInput() {
-  if (!ref_.IsEmpty() && std::this_thread::get_id() != owner_) ref_.SuppressDestruct();
+  copy_.assign(view.data, view.data + view.size);
 }
 
 SecureBytes ToSecret(const Napi::Value& v, const char* what) {

@@ -10,7 +10,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -28,25 +27,21 @@ Bytes ToBytes(const Napi::Value& v, const char* what);       // Uint8Array / Buf
 // The same bytes borrowed, not copied: only for work that runs at once on the JS thread (the *Sync
 // calls), before any JavaScript can change or free the buffer.
 ByteView ViewBytes(const Napi::Value& v, const char* what);
-// The data of a queued call. Copied when small, or when `borrow_min` is 0. From `borrow_min` bytes
-// on it is read in place from the caller's buffer, which a reference keeps alive until the call
-// settles, as fs.write and zlib do (the caller must not change or transfer the buffer meanwhile):
-// bulk data is then copied once, by the cipher into the output. Made and let go on the JS thread;
-// one let go elsewhere leaks its reference rather than touch the engine from the wrong thread.
+// The data of a queued call, copied on the JS thread before it is queued. Never read in place: the
+// caller's ArrayBuffer can be transferred (postMessage, structuredClone) or detached while the call
+// waits, and its memory freed with its new owner — a reference to the old object does not keep the
+// memory — and Node-API has no way to hold the backing store itself. (Bulk data read in place did
+// read freed memory under ASan that way; a 1 MiB copy costs a fraction of the cipher's own pass.)
 class QueuedInput {
  public:
-  QueuedInput(const Napi::Value& v, const char* what, std::size_t borrow_min);
-  ~QueuedInput();
+  QueuedInput(const Napi::Value& v, const char* what);
   QueuedInput(const QueuedInput&) = delete;
   QueuedInput& operator=(const QueuedInput&) = delete;
-  ByteView view() const { return view_; }
-  std::size_t size() const { return view_.size; }
+  ByteView view() const { return ByteView(copy_); }
+  std::size_t size() const { return copy_.size(); }
 
  private:
   Bytes copy_;
-  ByteView view_;
-  Napi::Reference<Napi::Value> ref_;
-  std::thread::id owner_;
 };
 
 // A call's data input: borrowed when the work runs now (the *Sync calls), a QueuedInput when it is
@@ -54,11 +49,11 @@ class QueuedInput {
 template <bool Now>
 using Input = std::conditional_t<Now, ByteView, std::shared_ptr<const QueuedInput>>;
 template <bool Now>
-Input<Now> TakeInput(const Napi::Value& v, const char* what, std::size_t borrow_min = 0) {
+Input<Now> TakeInput(const Napi::Value& v, const char* what) {
   if constexpr (Now) {
     return ViewBytes(v, what);
   } else {
-    return std::make_shared<const QueuedInput>(v, what, borrow_min);
+    return std::make_shared<const QueuedInput>(v, what);
   }
 }
 inline ByteView View(ByteView v) { return v; }

@@ -49,15 +49,15 @@ bool RunsInline(const Napi::CallbackInfo& a, int key_arg, int data_arg) {
   }
 }
 
-// One-shot operations, in two forms: Now = false is queued on the pool (its data copied, or for
-// cipher calls on bulk data read in place: QueuedInput); Now = true borrows the caller's buffer and
-// runs at once on the JS thread (the *Sync calls).
+// One-shot operations, in two forms: Now = false is queued on the pool (its data copied:
+// QueuedInput); Now = true borrows the caller's buffer and runs at once on the JS thread (the *Sync
+// calls).
 template <bool Now, bool Encrypt>
 Prepared PrepareCrypt(const Napi::CallbackInfo& a) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
   MechParams m = ToMechanism(a[1], "mechanism");
   CK_OBJECT_HANDLE key = ToUlong(a[2], "key");
-  Input<Now> data = TakeInput<Now>(a[3], "data", kBulkInput);
+  Input<Now> data = TakeInput<Now>(a[3], "data");
   // The cipher writes straight into the block that becomes the JavaScript Buffer: made by Node's
   // allocator on the JS thread (now, or reserved before queueing for large data), else malloc'd.
   auto block = std::make_shared<OutBlock>(!Encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
@@ -152,7 +152,7 @@ Napi::Value CipherInit(const Napi::CallbackInfo& info, bool encrypt) {
 template <bool Now>
 Prepared PrepareCipherUpdate(const Napi::CallbackInfo& a, bool encrypt) {
   CK_SESSION_HANDLE s = ToUlong(a[0], "session");
-  Input<Now> data = TakeInput<Now>(a[1], "data", kBulkInput);
+  Input<Now> data = TakeInput<Now>(a[1], "data");
   auto block = std::make_shared<OutBlock>(!encrypt, Now ? static_cast<napi_env>(a.Env()) : nullptr);
   if constexpr (!Now) {
     if (View(data).size >= kBulkInput) block->Reserve(a.Env(), View(data).size + kBulkSlack);
