@@ -40,6 +40,7 @@
         "native/core/store/sqlite.cc",
         "native/core/store/file_lock.cc",
         "native/core/store/generation_mark.cc",
+        "native/core/store/operator_log.cc",
         "native/core/store/seal.cc",
         "native/core/store/state_mac.cc",
         "native/core/store/token_store.cc",

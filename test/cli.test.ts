@@ -49,7 +49,7 @@ const COMMANDS = [
   ['key', 'generate-asymmetric-pair', 'ec'], ['key', 'list'], ['key', 'delete'], ['key', 'share'], ['key', 'unshare'], ['key', 'set-attribute'],
   ['key', 'import', 'pem'], ['key', 'generate-file'], ['key', 'wrap', 'aes-gcm'], ['key', 'wrap', 'rsa-oaep'], ['key', 'unwrap', 'aes-pkcs5-pad'],
   ['crypto', 'sign', 'ecdsa'], ['crypto', 'sign', 'ed25519'], ['crypto', 'verify', 'rsa-pkcs-pss'], ['interactive'], ['bench'],
-  ['token'], ['token', 'accept-rollback'],
+  ['token'], ['token', 'accept-rollback'], ['token', 'unlock'],
 ];
 
 describe('sealhsm --help', () => {
@@ -251,10 +251,24 @@ describe('sealhsm token accept-rollback', () => {
     const ok = cli(['token', 'accept-rollback', '--dir', t.dir], ADMIN);
     expect(ok.code, ok.out + ok.err).toBe(0);
     expect(ok.json.data).toMatchObject({ accepted: true, by: 'admin' });
-    expect(readFileSync(join(t.dir, 'rollback.log'), 'utf8')).toContain('admin accepted generation');
+    expect(readFileSync(join(t.dir, 'operator.log'), 'utf8')).toContain('admin accepted generation');
     const list = cli(['key', 'list'], t.alice);
     expect(list.code, list.out + list.err).toBe(0);
     expect(JSON.stringify(list.json.data)).toContain('before');
     expect(JSON.stringify(list.json.data)).not.toContain('"after"');
+  });
+});
+
+describe('sealhsm token unlock', () => {
+  it('the sole admin, locked by guesses, is unlocked with its own password where the token is', () => {
+    const t = token('locked-admin');
+    const login = (pw: string) => cli(['login', '--username', 'admin', '--role', 'admin'], { SEALHSM_TOKEN: t.dir, SEALHSM_PASSWORD: pw });
+    for (let i = 0; i < 6; i++) expect(login('a-wrong-guess').code).not.toBe(0);
+    expect(login('admin-password').code).not.toBe(0); // locked
+    const ok = cli(['token', 'unlock', '--dir', t.dir, '--username', 'admin'], { SEALHSM_PASSWORD: 'admin-password' });
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    expect(ok.json.data).toMatchObject({ unlocked: 'admin' });
+    expect(login('admin-password').code).toBe(0);
+    expect(readFileSync(join(t.dir, 'operator.log'), 'utf8')).toContain('admin unlocked offline');
   });
 });

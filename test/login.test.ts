@@ -4,6 +4,8 @@
 // standard's PIN flags (through the module: module_lockout.test.ts).
 
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -128,5 +130,31 @@ describe('lockout', () => {
     // Every attempt counted before its verdict: exactly max + 1 = 6 reached a password check.
     expect(codes.filter((c) => c === 'CKR_PIN_INCORRECT')).toHaveLength(6);
     expect(codes.filter((c) => c === 'CKR_PIN_LOCKED')).toHaveLength(26);
+  });
+});
+
+describe('the operator\'s way back for a locked sole admin', () => {
+  it('guesses lock the only admin; its own password, proven where the files are, unlocks it, logged; a wrong one still counts', async () => {
+    const dir = tempDir();
+    const hsm = await SealHsm.open({ dir, create: true, profile: 'cloudhsm' });
+    await hsm.activate('admin-password');
+    for (let i = 0; i < 6; i++) expect(await codeOf(hsm.login('admin', 'a-wrong-guess'))).toBe('CKR_PIN_INCORRECT');
+    expect(await codeOf(hsm.login('admin', 'admin-password'))).toBe('CKR_PIN_INCORRECT'); // locked, answered alike
+    hsm.close();
+
+    const operator = await SealHsm.open({ dir });
+    expect(await codeOf(operator.unlockUser('admin', 'still-a-guess'))).toBe('CKR_PIN_INCORRECT');
+    expect(await codeOf(operator.unlockUser('nobody', 'admin-password'))).toBe('CKR_ARGUMENTS_BAD');
+    expect(existsSync(join(dir, 'operator.log'))).toBe(false);
+    await operator.unlockUser('admin', 'admin-password');
+    expect(readFileSync(join(dir, 'operator.log'), 'utf8')).toMatch(/^\S+Z admin unlocked offline after \d+ failed logins\n$/);
+    await operator.login('admin', 'admin-password');
+    expect(operator.currentUser?.role).toBe('admin');
+    operator.close();
+
+    const memory = SealHsm.memory({ profile: 'cloudhsm' });
+    await memory.activate('admin-password');
+    expect(await codeOf(memory.unlockUser('admin', 'admin-password'))).toBe('CKR_FUNCTION_NOT_SUPPORTED');
+    memory.close();
   });
 });

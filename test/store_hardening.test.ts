@@ -132,9 +132,9 @@ describe('rollback and deletion are detected', () => {
     expect(await messageOf(fresh.login('alice', 'alice-password'))).toMatch(/its generation is \d+ but generation \d+ was acknowledged/);
     expect(await codeOf(fresh.acceptRollback('alice', 'alice-password'))).toBe('CKR_USER_TYPE_INVALID');
     expect(await codeOf(fresh.acceptRollback('admin', 'wrong-password'))).toBe('CKR_PIN_INCORRECT');
-    expect(existsSync(join(dir, 'rollback.log'))).toBe(false);
+    expect(existsSync(join(dir, 'operator.log'))).toBe(false);
     await fresh.acceptRollback('admin', 'admin-password');
-    expect(readFileSync(join(dir, 'rollback.log'), 'utf8')).toMatch(/^\S+Z admin accepted generation \d+ where \d+ had been acknowledged\n$/);
+    expect(readFileSync(join(dir, 'operator.log'), 'utf8')).toMatch(/^\S+Z admin accepted generation \d+ where \d+ had been acknowledged\n$/);
     await fresh.login('alice', 'alice-password');
     expect(await fresh.keys.find({ label: 'after' })).toEqual([]);
     expect(await fresh.keys.find({ label: 'before' })).toHaveLength(1);

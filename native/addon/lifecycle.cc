@@ -172,6 +172,19 @@ Napi::Value AcceptRollback(const Napi::CallbackInfo& info) {
   });
 }
 
+// unlockUser(slot, user, password): Token::UnlockUser.
+Napi::Value UnlockUser(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    CK_SLOT_ID slot = ToUlong(a[0], "slot");
+    std::string user = ToString(a[1], "user");
+    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
+    return [slot, user, pw]() -> Result {
+      Library::Instance().TokenAt(slot)->UnlockUser(user, pw->view());
+      return std::monostate{};
+    };
+  });
+}
+
 Napi::Value Logout(const Napi::CallbackInfo& info) {
   CK_SLOT_ID slot = ToUlong(info[0], "slot");
   return RunSync(info.Env(), [&] {
@@ -304,6 +317,7 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("login", Napi::Function::New(env, Login, "login"));
   e.Set("logout", Napi::Function::New(env, Logout, "logout"));
   e.Set("acceptRollback", Napi::Function::New(env, AcceptRollback, "acceptRollback"));
+  e.Set("unlockUser", Napi::Function::New(env, UnlockUser, "unlockUser"));
   e.Set("loginState", Napi::Function::New(env, LoginState, "loginState"));
   e.Set("createUser", Napi::Function::New(env, CreateUser, "createUser"));
   e.Set("deleteUser", Napi::Function::New(env, DeleteUser, "deleteUser"));

@@ -77,8 +77,13 @@ class Token {
   // `sealhsm token accept-rollback`: the admin (the SO) accepts the token's state although it is
   // older than the generation last acknowledged (a restored backup, a cut-off write-ahead log). The
   // admin's password is checked as at login; nobody may be logged in in this process; the act is
-  // recorded in rollback.log. Persistent tokens only.
+  // recorded in operator.log. Persistent tokens only.
   void AcceptRollback(const std::string& user, ByteView password);
+  // `sealhsm token unlock`: a user locked by failed logins (the sole admin included, whom nobody
+  // else could unlock) is unlocked by proving its own password where the token's files are — no
+  // lockout applies, as none does to someone with the files, who could test passwords offline at
+  // scrypt's cost anyway. A wrong password still counts. Recorded in operator.log. Persistent only.
+  void UnlockUser(const std::string& user, ByteView password);
   std::optional<LoginState> WhoIsLoggedIn() const;
   void CreateUser(const std::string& user, ByteView password, Role role);
   void DeleteUser(const std::string& user);

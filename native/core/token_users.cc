@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "store/file_lock.h"
+#include "store/operator_log.h"
 #include "store/seal.h"
 #include "token.h"
 
@@ -200,6 +201,27 @@ void Token::AcceptRollback(const std::string& user, ByteView password) {
   if (role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, std::string("only ") + (profile_.ownership ? "an admin" : "the SO") + " accepts a rollback");
   ProveAndUnlock(name, kek, &name);
   CloseMaster();
+}
+
+void Token::UnlockUser(const std::string& raw, ByteView password) {
+  if (!store_) Fail(CKR_FUNCTION_NOT_SUPPORTED, "a memory token's lockout ends with its process");
+  Refresh();
+  std::lock_guard lock(auth_mu_);
+  std::string name;
+  const User* u = users_.TryNormalize(raw, &name) ? users_.Find(name) : nullptr;
+  if (u == nullptr || u->role == Role::kUnactivatedAdmin) Fail(CKR_ARGUMENTS_BAD, "no user '" + raw + "' to unlock");
+  FileLock one_at_a_time(store_->LoginLockPath());
+  int before = CountAttempt(name);
+  SecureBytes kek;
+  if (!CheckVerifier(u->verifier, password, &kek)) {
+    users_.FindMutable(name)->failures = before + 1;
+    Fail(CKR_PIN_INCORRECT, "wrong password for '" + name + "'");
+  }
+  // The password must also open the user's own wrap (a verifier edited on disk proves nothing).
+  std::string who = "user '" + name + "'";
+  (void)seal::Open(kek.view(), UserAad(store_->token_id(), store_->profile(), u->name, u->role), u->master_wrap, who);
+  AppendOperatorLog(store_->dir(), name + " unlocked offline after " + std::to_string(before) + " failed logins");
+  ClearAttempts(name);
 }
 
 void Token::Logout() {

@@ -153,11 +153,20 @@ export class SealHsm {
 
   /** The admin (the SO for pkcs11) accepts this token's state although it is older than the
    *  generation last acknowledged (a restored backup, a cut-off write-ahead log), which every login
-   *  refuses until then. Nobody may be logged in; the act is appended to rollback.log in the token
+   *  refuses until then. Nobody may be logged in; the act is appended to operator.log in the token
    *  directory. */
   async acceptRollback(adminName: string, adminPassword: string): Promise<void> {
     if (typeof adminName !== 'string' || typeof adminPassword !== 'string') throw new TypeError('acceptRollback(adminName, adminPassword)');
     await call(native.acceptRollback(this.#slot, adminName, adminPassword));
+  }
+
+  /** The operator's way back for a user locked by failed logins — the sole admin too, whom nobody
+   *  else can unlock: proving the user's own password where the token directory is (a persistent
+   *  token) clears its count without the lockout applying, as none applies to whoever holds the
+   *  files. A wrong password still counts; the act is appended to operator.log. */
+  async unlockUser(username: string, password: string): Promise<void> {
+    if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('unlockUser(username, password)');
+    await call(native.unlockUser(this.#slot, username, password));
   }
 
   /** `cluster activate`: sets the password of the unactivated admin ('admin'; 'so' for pkcs11). */

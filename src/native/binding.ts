@@ -122,8 +122,10 @@ export interface NativeBinding {
   /** Logs a user in for every session of this application on the token. */
   login(slot: number, user: string, password: string | Uint8Array): Promise<void>;
   logout(slot: number): void;
-  /** The admin (SO) accepts a token older than the generation last acknowledged; recorded in rollback.log. */
+  /** The admin (SO) accepts a token older than the generation last acknowledged; recorded in operator.log. */
   acceptRollback(slot: number, user: string, password: string | Uint8Array): Promise<void>;
+  /** A user locked by failed logins proves its password where the token's files are; recorded in operator.log. */
+  unlockUser(slot: number, user: string, password: string | Uint8Array): Promise<void>;
   loginState(slot: number): NativeLoginState;
   createUser(slot: number, user: string, password: string | Uint8Array, role: 'admin' | 'crypto-user'): Promise<void>;
   deleteUser(slot: number, user: string): Promise<void>;

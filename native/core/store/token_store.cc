@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../ossl.h"
+#include "operator_log.h"
 
 namespace hsm {
 
@@ -117,19 +118,6 @@ bool IsAsymmetricClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == C
 
 [[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
 
-// An admin accepted an older state of the token: one line in rollback.log beside token.db.
-void LogRollback(const std::string& dir, int64_t accepted, int64_t acknowledged, const std::string& by) {
-  std::time_t now = std::time(nullptr);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string line = std::string(when) + " " + by + " accepted generation " + std::to_string(accepted) + " where " + std::to_string(acknowledged) +
-                     " had been acknowledged\n";
-  FILE* f = std::fopen((dir + "/rollback.log").c_str(), "a");
-  if (f == nullptr) Fail(CKR_DEVICE_ERROR, "cannot write " + dir + "/rollback.log");
-  bool ok = std::fputs(line.c_str(), f) >= 0;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) Fail(CKR_DEVICE_ERROR, "cannot write " + dir + "/rollback.log");
-}
 
 constexpr const char* kUserColumns = "u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac";
 
@@ -342,7 +330,8 @@ std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* acc
       std::string what = "the token: its generation is " + std::to_string(known_.gen) + " but generation " + std::to_string(acknowledged) +
                          " was acknowledged (token.db was restored from an older copy, or its write-ahead log was cut off)";
       if (accept_rollback_by == nullptr) Tampered(what + "; an admin who means to go back accepts it with `sealhsm token accept-rollback`");
-      LogRollback(dir_, known_.gen, acknowledged, *accept_rollback_by);  // the record first, then the act
+      AppendOperatorLog(dir_, *accept_rollback_by + " accepted generation " + std::to_string(known_.gen) + " where " + std::to_string(acknowledged) +
+                                  " had been acknowledged");  // the record first, then the act
       mark_->Reset(state_key_.view(), token_id_, known_.gen);
       highest_seen_ = known_.gen;
     } else {

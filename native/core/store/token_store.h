@@ -83,7 +83,7 @@ class TokenStore {
   // and returns the users whose rows fail their MAC; on a fresh token it writes the first manifest.
   // CKR_SEALHSM_INTEGRITY_FAILURE when the token as a whole does not verify, or is older than what
   // was acknowledged — unless `accept_rollback_by` names the admin who accepts that older state
-  // (the mark is set back to it and the act is appended to rollback.log beside token.db).
+  // (the act is appended to operator.log beside token.db, then the mark is set back to it).
   std::set<std::string> Unlock(ByteView master, const std::string* accept_rollback_by = nullptr);
   void Lock();  // forgets the state key (logout without an unseal key)
   bool Unlocked() const { return !state_key_.empty(); }
