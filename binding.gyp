@@ -29,6 +29,7 @@
         "native/core/curves.cc",
         "native/core/keys.cc",
         "native/core/pkcs8.cc",
+        "native/core/rsa_check.cc",
         "native/core/profile.cc",
         "native/core/token.cc",
         "native/core/token_keys.cc",

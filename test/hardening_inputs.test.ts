@@ -45,6 +45,22 @@ describe('imported key material is checked for consistency', () => {
     expect(await codeOf(importKey(tk, rsaPrivate({ p: Buffer.from([1]), q: Buffer.from([1]) })))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
   });
 
+  it('RSA numbers that do not fit together are refused, through the template and as PKCS#8 (checked in the secure heap, not by a primality test)', async () => {
+    const plus = (name: 'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', k: bigint) => {
+      const v = BigInt(`0x${b64u(rsa[name]).toString('hex')}`) + k;
+      return Buffer.from(v.toString(16).padStart(2 * Math.ceil(v.toString(16).length / 2), '0'), 'hex');
+    };
+    const bad: Array<[string, Partial<Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', Buffer>>]> = [
+      ['dp', { dp: plus('dp', 2n) }], ['dq', { dq: plus('dq', 2n) }], ['qi', { qi: plus('qi', 1n) }],
+      ['p and q swapped', { p: b64u(rsa.q), q: b64u(rsa.p) }], ['p = q', { q: b64u(rsa.p) }], ['e', { e: Buffer.from([1, 0, 3]) }],
+      ['n', { n: plus('n', 2n) }], ['d', { d: plus('d', 2n) }],
+    ];
+    for (const [what, over] of bad) expect([what, await codeOf(importKey(tk, rsaPrivate(over)))]).toEqual([what, 'CKR_ATTRIBUTE_VALUE_INVALID']);
+    // The same through the PKCS#8 door (a key with its qi changed, re-encoded by node).
+    const tampered = crypto.createPrivateKey({ key: { ...rsa, qi: plus('qi', 1n).toString('base64url') }, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    expect(await codeOf(importKey(tk, [[CKA.CLASS, CKO.PRIVATE_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.SEALHSM_PKCS8, tampered], [CKA.SIGN, true]]))).toBe('CKR_ATTRIBUTE_VALUE_INVALID');
+  });
+
   it('EC: a point off the curve and a scalar out of range are refused', async () => {
     const params = Buffer.from('06082a8648ce3d030107', 'hex'); // P-256
     const point = Buffer.concat([Buffer.from([0x04, 0x41, 0x04]), Buffer.alloc(32, 1), Buffer.alloc(32, 2)]);

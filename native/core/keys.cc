@@ -2,6 +2,7 @@
 // Key material ⇄ attributes with OpenSSL 3's provider-neutral EVP_PKEY_fromdata / get_param API.
 #include "keys.h"
 #include "pkcs8.h"
+#include "rsa_check.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -36,8 +37,10 @@ ossl::Pkey FromData(const char* alg, OSSL_PARAM_BLD* bld, int selection, CK_RV r
   return ossl::AdoptPkey(key);
 }
 
-void PushBn(OSSL_PARAM_BLD* bld, const char* name, ByteView v, std::vector<ossl::Bn>& keep) {
-  keep.push_back(ossl::BnFromBytes(v));
+// A number pushed to a parameter builder; a secret one lives in the secure heap (and so does the
+// parameter block built from it, and the key's own copy made from that).
+void PushBn(OSSL_PARAM_BLD* bld, const char* name, ByteView v, std::vector<ossl::Bn>& keep, bool secret = false) {
+  keep.push_back(secret ? ossl::SecureBnFromBytes(v) : ossl::BnFromBytes(v));
   BN_set_flags(keep.back().get(), BN_FLG_CONSTTIME);
   if (OSSL_PARAM_BLD_push_BN(bld, name, keep.back().get()) != 1) ossl::Raise(CKR_HOST_MEMORY, "OSSL_PARAM_BLD_push_BN");
 }
@@ -49,15 +52,19 @@ Bytes TakeSecret(Attributes& tmpl, CK_ATTRIBUTE_TYPE t) {
   return v;
 }
 
-// OpenSSL's consistency checks on key material that came from outside (import, unwrap): the public
-// key (RSA: odd modulus without small factors, odd e > 1; EC: a point on the curve, not infinity),
-// and for private keys the pair (RSA: p and q prime, n = pq, d and the CRT values right; EC: d in
-// range and matching the point). An RSA key given without p and q gets a pairwise test instead.
-void CheckKeyMaterial(EVP_PKEY* key, bool has_private, bool has_factors, CK_RV rv) {
+// Consistency checks on key material that came from outside (import, unwrap): OpenSSL's check of
+// the public key (RSA: odd modulus without small factors, odd e > 1; EC: a point on the curve, not
+// infinity), and for private keys the pair — EC: OpenSSL's check (d in range and matching the
+// point); RSA: a pairwise test here, its numbers having been checked where they were read
+// (rsa_check.h: n = pq, the CRT values, d inverting e).
+// `rsa_factors_checked`: an RSA key whose p and q CheckRsaNumbers has seen: n = p·q with both
+// factors of 256 bits or more needs no public check (whose Miller–Rabin test of n is most of an
+// import's cost).
+void CheckKeyMaterial(EVP_PKEY* key, bool has_private, CK_RV rv, bool rsa_factors_checked = false) {
   ossl::PkeyCtx ctx = ossl::NewPkeyCtx(key);
-  bool ok = EVP_PKEY_public_check(ctx.get()) == 1;
+  bool ok = rsa_factors_checked || EVP_PKEY_public_check(ctx.get()) == 1;
   if (ok && has_private) {
-    if (!EVP_PKEY_is_a(key, "RSA") || has_factors) {
+    if (!EVP_PKEY_is_a(key, "RSA")) {
       ok = EVP_PKEY_check(ctx.get()) == 1;
     } else {
       // (m^e)^d = m for a random m < n, with the raw RSA operation: d is the inverse of e.
@@ -85,18 +92,22 @@ void RsaMaterial(Object& obj, Attributes& tmpl) {
   PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, tmpl.Get(CKA_MODULUS), keep);
   PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, tmpl.Get(CKA_PUBLIC_EXPONENT), keep);
   int selection = EVP_PKEY_PUBLIC_KEY;
+  bool factors_checked = false;
   if (obj.cls == CKO_PRIVATE_KEY) {
     selection = EVP_PKEY_KEYPAIR;
-    PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_D, TakeSecret(tmpl, CKA_PRIVATE_EXPONENT), keep);
+    PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_D, TakeSecret(tmpl, CKA_PRIVATE_EXPONENT), keep, true);
     const CK_ATTRIBUTE_TYPE crt[] = {CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT};
     const char* names[] = {OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
                            OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
     int present = 0;
     for (auto t : crt) present += tmpl.Has(t) ? 1 : 0;
     if (present != 0 && present != 5) Fail(CKR_TEMPLATE_INCOMPLETE, "RSA CRT components must be given all together or not at all");
-    for (int i = 0; i < present; ++i) PushBn(bld.get(), names[i], TakeSecret(tmpl, crt[i]), keep);
+    for (int i = 0; i < present; ++i) PushBn(bld.get(), names[i], TakeSecret(tmpl, crt[i]), keep, true);
+    bool factors = keep.size() == 8;
+    auto at = [&](std::size_t i) -> const BIGNUM* { return factors ? keep[i].get() : nullptr; };
+    CheckRsaNumbers({keep[0].get(), keep[1].get(), keep[2].get(), at(3), at(4), at(5), at(6), at(7)}, CKR_ATTRIBUTE_VALUE_INVALID);
+    factors_checked = factors;
   }
-  bool factors = obj.cls == CKO_PRIVATE_KEY && keep.size() == 8;
   obj.pkey = FromData("RSA", bld.get(), selection, CKR_ATTRIBUTE_VALUE_INVALID);
   int bits = EVP_PKEY_get_bits(obj.pkey.get());
   if (bits < 1024 || bits > 16384) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "RSA modulus must be 1024..16384 bits");
@@ -104,7 +115,7 @@ void RsaMaterial(Object& obj, Attributes& tmpl) {
   // An odd e >= 3: legacy e = 3 keys still verify (Wycheproof has them); the key checks below refuse
   // a modulus with small factors and a d that does not invert e.
   if (e.empty() || (e.back() & 1) == 0 || (e.size() == 1 && e[0] < 3)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "RSA public exponent must be odd and at least 3");
-  CheckKeyMaterial(obj.pkey.get(), obj.cls == CKO_PRIVATE_KEY, factors, CKR_ATTRIBUTE_VALUE_INVALID);
+  CheckKeyMaterial(obj.pkey.get(), obj.cls == CKO_PRIVATE_KEY, CKR_ATTRIBUTE_VALUE_INVALID, factors_checked);
 }
 
 void EcMaterial(Object& obj, Attributes& tmpl) {
@@ -140,7 +151,7 @@ void EcMaterial(Object& obj, Attributes& tmpl) {
     Bytes pt = UnwrapEcPoint(c, tmpl.Get(CKA_EC_POINT));
     obj.pkey = EcPublicFromPoint(c, pt, CKR_ATTRIBUTE_VALUE_INVALID);
   }
-  CheckKeyMaterial(obj.pkey.get(), obj.cls == CKO_PRIVATE_KEY, true, CKR_ATTRIBUTE_VALUE_INVALID);
+  CheckKeyMaterial(obj.pkey.get(), obj.cls == CKO_PRIVATE_KEY, CKR_ATTRIBUTE_VALUE_INVALID);
 }
 
 }  // namespace
@@ -327,9 +338,9 @@ SecureBytes EncodePkcs8(const Object& key) { return WritePkcs8(key.pkey.get(), k
 
 ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate, CK_RV bad) {
   CK_KEY_TYPE kt = CK_UNAVAILABLE_INFORMATION;
-  ossl::Pkey key = ParsePkcs8(der, &kt, curve_out, bad);
+  ossl::Pkey key = ParsePkcs8(der, &kt, curve_out, bad, validate);
   if (kt != expected) Fail(CKR_TEMPLATE_INCONSISTENT, "the key's type does not match CKA_KEY_TYPE");
-  if (validate && kt != CKK_EC_EDWARDS) CheckKeyMaterial(key.get(), true, true, bad);
+  if (validate && kt != CKK_EC_EDWARDS) CheckKeyMaterial(key.get(), true, bad, /*rsa_factors_checked=*/kt == CKK_RSA);
   return key;
 }
 

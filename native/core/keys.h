@@ -37,8 +37,8 @@ SecureBytes EncodePkcs8(const Object& key);
 // The public point of a private scalar on a Weierstrass curve (uncompressed); the scalar must be in
 // [1, n-1] (CKR_ATTRIBUTE_VALUE_INVALID otherwise).
 Bytes EcPublicPointFor(const Curve& c, const BIGNUM* priv);
-// `validate`: run OpenSSL's key checks (key material from outside: unwrap); rows read back from our
-// own store were checked when they were made.
+// `validate`: check the key (key material from outside: unwrap; see CheckKeyMaterial and
+// rsa_check.h); rows read back from our own store were checked when they were made.
 ossl::Pkey DecodePkcs8(ByteView der, CK_KEY_TYPE expected, const Curve** curve_out, bool validate = true,
                        CK_RV bad = CKR_WRAPPED_KEY_INVALID);
 

@@ -2,6 +2,12 @@
 // Algorithm cache and error draining for the OpenSSL 3 calls in core.
 #include "ossl.h"
 
+#include <malloc.h>
+#include <strings.h>
+
+#include <cstdlib>
+#include <cstring>
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -63,6 +69,36 @@ PkeyCtx NewPkeyCtx(EVP_PKEY* key) {
   return PkeyCtx(Check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), "EVP_PKEY_CTX_new_from_pkey"));
 }
 
+namespace {
+
+void* WipingMalloc(std::size_t n, const char*, int) { return std::malloc(n); }
+
+void WipingFree(void* p, const char*, int) {
+  if (p == nullptr) return;
+  explicit_bzero(p, malloc_usable_size(p));
+  std::free(p);
+}
+
+// realloc moves what it must wipe behind it: a new block, the old one wiped and freed.
+void* WipingRealloc(void* p, std::size_t n, const char* file, int line) {
+  if (p == nullptr) return std::malloc(n);
+  if (n == 0) {
+    WipingFree(p, file, line);
+    return nullptr;
+  }
+  std::size_t old = malloc_usable_size(p);
+  if (n <= old) return p;  // fits where it is
+  void* q = std::malloc(n);
+  if (q == nullptr) return nullptr;
+  std::memcpy(q, p, old);
+  WipingFree(p, file, line);
+  return q;
+}
+
+}  // namespace
+
+bool WipeOpenSslFrees() { return CRYPTO_set_mem_functions(WipingMalloc, WipingRealloc, WipingFree) == 1; }
+
 void EnsureSecureHeap() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -108,6 +144,13 @@ std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in) {
     written += static_cast<std::size_t>(len);
   }
   return out == nullptr ? 0 : written;
+}
+
+Bn SecureBnFromBytes(ByteView v) {
+  if (v.size > static_cast<std::size_t>(INT_MAX)) Fail(CKR_ATTRIBUTE_VALUE_INVALID, "a big integer longer than 2^31 bytes");
+  Bn bn(Check(BN_secure_new(), "BN_secure_new"));
+  if (BN_bin2bn(v.data, static_cast<int>(v.size), bn.get()) == nullptr) Raise(CKR_HOST_MEMORY, "BN_bin2bn");
+  return bn;
 }
 
 Bn BnFromBytes(ByteView v) {

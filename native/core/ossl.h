@@ -72,8 +72,14 @@ std::size_t CipherUpdate(EVP_CIPHER_CTX* ctx, uint8_t* out, ByteView in);
 // and excluded from core dumps. Made once if the process has none yet (Node's --secure-heap or the
 // host application may have made one), sized a quarter of RLIMIT_MEMLOCK, 64 KiB to 16 MiB.
 void EnsureSecureHeap();
+// Makes every OpenSSL free wipe what it frees (CRYPTO_set_mem_functions), for a copy of OpenSSL this
+// process owns alone (the addon's static one): OpenSSL 3.0 frees some secret temporaries uncleared
+// (rsa_chk.c's BN_free of a recomputed qi; OSSL_PARAM blocks of non-secure numbers). Returns false,
+// changing nothing, when that OpenSSL has allocated already (it then belongs to the host too).
+bool WipeOpenSslFrees();
 
 Bn BnFromBytes(ByteView big_endian);  // CKR_ATTRIBUTE_VALUE_INVALID over 2^31 bytes
+Bn SecureBnFromBytes(ByteView big_endian);  // the same, in OpenSSL's secure heap (a secret number)
 Bytes BnToBytes(const BIGNUM* bn);
 Bytes PkeyBnParam(EVP_PKEY* key, const char* name);  // public values only (n, e)
 Bytes RandomBytes(std::size_t n);

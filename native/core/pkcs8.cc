@@ -2,12 +2,14 @@
 #include "pkcs8.h"
 
 #include "keys.h"
+#include "rsa_check.h"
 
 #include <openssl/asn1.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -67,7 +69,7 @@ ossl::Pkey Build(const char* alg, OSSL_PARAM_BLD* bld, CK_RV bad) {
 }
 
 // RSAPrivateKey (RFC 8017 A.1.2): version 0, n, e, d, p, q, dp, dq, qi.
-ossl::Pkey Rsa(Der body) {
+ossl::Pkey Rsa(Der body, bool check_numbers) {
   Der seq = body.Inside(body.Next(V_ASN1_SEQUENCE));
   ossl::Bn version = SecureInteger(seq);
   if (!BN_is_zero(version.get())) Fail(body.bad, "only two-prime RSA keys (version 0) are supported");
@@ -81,6 +83,9 @@ ossl::Pkey Rsa(Der body) {
     if (OSSL_PARAM_BLD_push_BN(bld.get(), name, keep.back().get()) != 1) ossl::Raise(CKR_HOST_MEMORY, "OSSL_PARAM_BLD_push_BN");
   }
   if (!seq.Done() || !body.Done()) Fail(body.bad, "malformed PKCS#8 RSA key");
+  if (check_numbers) {
+    CheckRsaNumbers({keep[0].get(), keep[1].get(), keep[2].get(), keep[3].get(), keep[4].get(), keep[5].get(), keep[6].get(), keep[7].get()}, body.bad);
+  }
   return Build("RSA", bld.get(), body.bad);
 }
 
@@ -126,7 +131,7 @@ std::size_t DerElementLength(ByteView der) {
   return total <= der.size ? total : 0;
 }
 
-ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad) {
+ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad, bool check_numbers) {
   if (der.size > (std::size_t{1} << 20)) Fail(bad, "a PKCS#8 private key over 1 MiB");
   const unsigned char* p = der.data;
   std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free> p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size)));
@@ -143,7 +148,7 @@ ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, 
   switch (OBJ_obj2nid(oid)) {
     case NID_rsaEncryption:
       *key_type = CKK_RSA;
-      return Rsa(inner);
+      return Rsa(inner, check_numbers);
     case NID_X9_62_id_ecPublicKey:
       *key_type = CKK_EC;
       *curve = CurveOfAlgorithm(alg);
@@ -184,12 +189,15 @@ SecureBytes Element(int tag, std::initializer_list<ByteView> parts, bool constru
   return out;
 }
 
-SecureBytes Integer(const BIGNUM* bn) {
-  int n = BN_num_bytes(bn);
-  bool pad = n == 0 || BN_is_bit_set(bn, n * 8 - 1);  // a leading zero keeps it positive
-  SecureBytes v(static_cast<std::size_t>(n) + (pad ? 1 : 0));
+// A DER INTEGER of a non-negative big-endian value.
+SecureBytes Integer(ByteView big_endian) {
+  std::size_t skip = 0;
+  while (skip < big_endian.size && big_endian.data[skip] == 0) ++skip;
+  std::size_t n = big_endian.size - skip;
+  bool pad = n == 0 || (big_endian.data[skip] & 0x80) != 0;  // a leading zero keeps it positive
+  SecureBytes v(n + (pad ? 1 : 0));
   if (pad) v.data()[0] = 0;
-  if (n > 0 && BN_bn2binpad(bn, v.data() + (pad ? 1 : 0), n) != n) ossl::Raise(CKR_GENERAL_ERROR, "BN_bn2binpad");
+  if (n > 0) std::memcpy(v.data() + (pad ? 1 : 0), big_endian.data + skip, n);
   return Element(V_ASN1_INTEGER, {v.view()}, false);
 }
 
@@ -208,10 +216,18 @@ Bytes Oid(int nid) {
   return out;
 }
 
-ossl::Bn Param(EVP_PKEY* key, const char* name) {
-  BIGNUM* bn = nullptr;
-  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) ossl::Raise(CKR_GENERAL_ERROR, name);
-  return ossl::Bn(bn);  // freed with BN_clear_free
+// A key's integer parameter as big-endian bytes in the locked arena, read straight into memory of
+// ours: EVP_PKEY_get_bn_param stages the value in a 2 KiB stack buffer it never clears (the last
+// private number read, RSA's qi, stayed there byte-reversed, and showed in core dumps).
+SecureBytes SecretParam(EVP_PKEY* key, const char* name) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "OSSL_PARAM integers are native-endian; this reads them as little-endian");
+  SecureBytes native(static_cast<std::size_t>(EVP_PKEY_get_size(key)) + 8);
+  OSSL_PARAM p[2] = {OSSL_PARAM_construct_BN(name, native.data(), native.size()), OSSL_PARAM_construct_end()};
+  if (EVP_PKEY_get_params(key, p) != 1 || !OSSL_PARAM_modified(p) || p[0].return_size > native.size()) ossl::Raise(CKR_GENERAL_ERROR, name);
+  std::size_t n = p[0].return_size;
+  SecureBytes be(n);
+  for (std::size_t i = 0; i < n; ++i) be.data()[i] = native.data()[n - 1 - i];
+  return be;
 }
 
 SecureBytes PrivateKeyInfo(ByteView algorithm, ByteView private_key) {
@@ -226,7 +242,7 @@ SecureBytes RsaInfo(EVP_PKEY* key) {
                          OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
   std::vector<SecureBytes> ints;
   ints.push_back(SmallInteger(0));
-  for (const char* name : names) ints.push_back(Integer(Param(key, name).get()));
+  for (const char* name : names) ints.push_back(Integer(SecretParam(key, name).view()));
   std::size_t len = 0;
   for (const auto& i : ints) len += i.size();
   SecureBytes body(len);
@@ -240,9 +256,12 @@ SecureBytes RsaInfo(EVP_PKEY* key) {
 }
 
 SecureBytes EcInfo(EVP_PKEY* key, const Curve& curve) {
-  ossl::Bn priv = Param(key, OSSL_PKEY_PARAM_PRIV_KEY);
-  SecureBytes d(curve.field_bytes);
-  if (BN_bn2binpad(priv.get(), d.data(), static_cast<int>(d.size())) < 0) ossl::Raise(CKR_GENERAL_ERROR, "BN_bn2binpad");
+  SecureBytes priv = SecretParam(key, OSSL_PKEY_PARAM_PRIV_KEY);
+  SecureBytes d(curve.field_bytes);  // left-padded with zeros to the field's length
+  std::size_t skip = 0;
+  while (skip < priv.size() && priv.data()[skip] == 0) ++skip;
+  if (priv.size() - skip > d.size()) ossl::Raise(CKR_GENERAL_ERROR, "EC private value");
+  std::memcpy(d.data() + d.size() - (priv.size() - skip), priv.data() + skip, priv.size() - skip);
   // Every EC key here holds the point computed from its scalar (generation, import and Ec() above
   // all derive it), so it is read back rather than computed again.
   Bytes pub(2 * curve.field_bytes + 1);

@@ -15,7 +15,8 @@ namespace hsm {
 
 // `bad` is the code for malformed or unsupported input (CKR_WRAPPED_KEY_INVALID when unwrapping,
 // CKR_ATTRIBUTE_VALUE_INVALID when importing). Sets the key type and, for EC keys, the curve.
-ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad);
+// `check_numbers`: an RSA key's numbers are checked as they are read (rsa_check.h).
+ossl::Pkey ParsePkcs8(ByteView der, CK_KEY_TYPE* key_type, const Curve** curve, CK_RV bad, bool check_numbers = false);
 
 // The length of the DER element `der` starts with (header and contents), 0 when it is malformed:
 // how a zero-padded key wrap (CloudHSM's AES_KEY_WRAP_ZERO_PAD) finds where the key ends.

@@ -114,8 +114,9 @@ export interface NativeBinding {
   returnCodes(): Record<string, number>;
   /** What this build carries: `openssl`, the OpenSSL it runs (OpenSSL_version: the system's static
    *  copy, or Node's own); `ed25519`, what signs and makes Ed25519 keys ("libsodium <version>" when
-   *  the build found libsodium-dev, else "OpenSSL"). */
-  readonly build: { readonly openssl: string; readonly ed25519: string };
+   *  the build found libsodium-dev, else "OpenSSL"); `opensslFreesWiped`, whether that OpenSSL wipes
+   *  every block it frees (the static copy does; Node's own, shared with Node, is left alone). */
+  readonly build: { readonly openssl: string; readonly ed25519: string; readonly opensslFreesWiped: boolean };
 
   /** Sets the first admin's password (CloudHSM `cluster activate`; the SO PIN for pkcs11). */
   activate(slot: number, password: string | Uint8Array): Promise<void>;
