@@ -147,39 +147,17 @@ Napi::Value Activate(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value Login(const Napi::CallbackInfo& info) {
+// (slot, user, password) calls that check a password: Login, AcceptRollback (the admin accepts an
+// older token), UnlockUser (a locked user proven offline). The password goes into locked memory
+// before the call is queued; the check (scrypt) runs on the pool.
+template <void (Token::*Method)(const std::string&, ByteView)>
+Napi::Value QueueUserPassword(const Napi::CallbackInfo& info) {
   return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SLOT_ID slot = ToUlong(a[0], "slot");
     std::string user = ToString(a[1], "user");
     auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
     return [slot, user, pw]() -> Result {
-      Library::Instance().TokenAt(slot)->Login(user, pw->view());
-      return std::monostate{};
-    };
-  });
-}
-
-// acceptRollback(slot, user, password): Token::AcceptRollback.
-Napi::Value AcceptRollback(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
-    CK_SLOT_ID slot = ToUlong(a[0], "slot");
-    std::string user = ToString(a[1], "user");
-    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
-    return [slot, user, pw]() -> Result {
-      Library::Instance().TokenAt(slot)->AcceptRollback(user, pw->view());
-      return std::monostate{};
-    };
-  });
-}
-
-// unlockUser(slot, user, password): Token::UnlockUser.
-Napi::Value UnlockUser(const Napi::CallbackInfo& info) {
-  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
-    CK_SLOT_ID slot = ToUlong(a[0], "slot");
-    std::string user = ToString(a[1], "user");
-    auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
-    return [slot, user, pw]() -> Result {
-      Library::Instance().TokenAt(slot)->UnlockUser(user, pw->view());
+      (Library::Instance().TokenAt(slot).get()->*Method)(user, pw->view());
       return std::monostate{};
     };
   });
@@ -314,10 +292,10 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("closeSession", Napi::Function::New(env, CloseSession, "closeSession"));
   e.Set("tokenInfo", Napi::Function::New(env, TokenInfo, "tokenInfo"));
   e.Set("activate", Napi::Function::New(env, Activate, "activate"));
-  e.Set("login", Napi::Function::New(env, Login, "login"));
+  e.Set("login", Napi::Function::New(env, QueueUserPassword<&Token::Login>, "login"));
   e.Set("logout", Napi::Function::New(env, Logout, "logout"));
-  e.Set("acceptRollback", Napi::Function::New(env, AcceptRollback, "acceptRollback"));
-  e.Set("unlockUser", Napi::Function::New(env, UnlockUser, "unlockUser"));
+  e.Set("acceptRollback", Napi::Function::New(env, QueueUserPassword<&Token::AcceptRollback>, "acceptRollback"));
+  e.Set("unlockUser", Napi::Function::New(env, QueueUserPassword<&Token::UnlockUser>, "unlockUser"));
   e.Set("loginState", Napi::Function::New(env, LoginState, "loginState"));
   e.Set("createUser", Napi::Function::New(env, CreateUser, "createUser"));
   e.Set("deleteUser", Napi::Function::New(env, DeleteUser, "deleteUser"));
