@@ -41,6 +41,11 @@ it('the PKCS#11 ABI contract holds from C', async () => {
   runC('abi_test', conf, base, ['-lpthread']);
 });
 
+it('operations begin and end as §5.2 says: a failed update or final ends its operation, mixing single- and multi-part calls is CKR_OPERATION_ACTIVE and ends nothing', () => {
+  const { conf, base } = configure(['slot memory profile=pkcs11 label=operations']);
+  runC('operations_test', conf, base, ['-lcrypto']);
+});
+
 it('hostile inputs through the C ABI: 4 GiB of AAD, a wrapping PSS salt length, nested templates, misaligned parameters', () => {
   const { conf, base } = configure(['slot memory profile=pkcs11 label=hardening']);
   runC('hardening_test', conf, base, ['-lcrypto']);

@@ -37,11 +37,14 @@ bool HasPending(CK_SESSION_HANDLE s, Pending kind);
 void DropPending(CK_SESSION_HANDLE s);
 CK_RV Emit(CK_SESSION_HANDLE s, Pending kind, Bytes out, CK_BYTE_PTR buf, CK_ULONG_PTR len);
 
+void Need(const void* p);  // CKR_ARGUMENTS_BAD for NULL
+
 // A call that produces bytes under the size-query protocol: the kept result if the caller is
 // retrying, else `compute()`; then Emit.
 template <typename F>
 CK_RV Produce(CK_SESSION_HANDLE s, Pending kind, CK_BYTE_PTR buf, CK_ULONG_PTR len, F&& compute) {
   return Guard([&]() -> CK_RV {
+    Need(len);  // before any work: a NULL length pointer is CKR_ARGUMENTS_BAD whatever the data
     Bytes result;
     if (!TakePending(s, kind, &result)) result = compute();
     return Emit(s, kind, std::move(result), buf, len);
@@ -58,7 +61,6 @@ MechParams ToMechanism(const CK_MECHANISM* m);
 // CK_SP800_108_KDF_PARAMS (standard) or CloudHSM's vendor form (kbkdf_params.cc).
 void ReadKbkdfParams(const CK_MECHANISM* mech, MechParams& m);
 ByteView In(const CK_BYTE* p, CK_ULONG n);  // CKR_ARGUMENTS_BAD for NULL with n > 0
-void Need(const void* p);                    // CKR_ARGUMENTS_BAD for NULL
 
 // Fixed-width, blank-padded PKCS#11 text fields.
 void Pad(CK_UTF8CHAR* dst, std::size_t width, const std::string& text);
