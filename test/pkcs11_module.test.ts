@@ -3,12 +3,15 @@
 // the C ABI, the CloudHSM profile's behaviour through the module, and one token shared by the
 // module and the Node client at the same time.
 
+import * as crypto from 'node:crypto';
+
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
-  CKA, CKK, CKM, CKO, SealHsm, cipherMechanism, curveByName, privateKeyTemplate, publicKeyTemplate, secretKeyTemplate,
-  signMechanism, type NativeMechanism,
+  CKA, CKK, CKM, CKO, SealHsm, call, cipherMechanism, curveByName, native, privateKeyTemplate, publicKeyTemplate, secretKeyTemplate,
+  signMechanism, type NativeMechanism, type NativeTemplate,
 } from '../src/index.js';
+import { codeOf, importKey, openToken } from './helpers/hsm.js';
 import { attrs, ckr, configure, openModule, pkcs11js } from './helpers/module.js';
 import { wycheproofSuite, type Door } from './helpers/wycheproof_suite.js';
 
@@ -198,6 +201,63 @@ describe('one token, two doors', () => {
     hsm.close();
   });
 });
+
+describe('wrapping with ECB, CBC and CTR, as the standard\'s mechanism table has it', () => {
+  it('C_GetMechanismInfo says so in the pkcs11 profile, and the CloudHSM profile keeps to its own list', () => {
+    const WRAPS = pkcs11js.CKF_WRAP | pkcs11js.CKF_UNWRAP;
+    for (const m of [CKM.AES_ECB, CKM.AES_CBC, CKM.AES_CBC_PAD, CKM.AES_CTR, CKM.DES3_ECB, CKM.DES3_CBC]) {
+      expect([m, p11.C_GetMechanismInfo(wycheproofSlot, m).flags & WRAPS]).toEqual([m, WRAPS]);
+    }
+    for (const m of [CKM.AES_ECB, CKM.AES_CBC, CKM.DES3_ECB, CKM.DES3_CBC]) expect([m, p11.C_GetMechanismInfo(cloudSlot, m).flags & WRAPS]).toEqual([m, 0]);
+    for (const m of [CKM.AES_CBC_PAD, CKM.AES_CTR]) expect([m, p11.C_GetMechanismInfo(cloudSlot, m).flags & WRAPS]).toEqual([m, WRAPS]); // Web Crypto's wrapKey
+  });
+
+  it('AES-ECB and DES3-ECB wrap a key of whole blocks byte for byte as node encrypts it, and unwrap it back; other lengths are CKR_KEY_SIZE_RANGE', async () => {
+    const tk = await openToken('ecb-wrap');
+    try {
+      const kekValue = crypto.randomBytes(32), payload = crypto.randomBytes(32), des3Value = crypto.randomBytes(24);
+      const usable: NativeTemplate = [[CKA.WRAP, true], [CKA.UNWRAP, true], [CKA.ENCRYPT, true], [CKA.DECRYPT, true]];
+      const kek = await importKey(tk, secretKeyTemplate(kekValue, 'aes'), usable);
+      const des3 = await importKey(tk, [[CKA.CLASS, CKO.SECRET_KEY], [CKA.KEY_TYPE, CKK.DES3], [CKA.VALUE, des3Value]], usable);
+      const key = await importKey(tk, secretKeyTemplate(payload, 'aes'), [[CKA.EXTRACTABLE, true], [CKA.ENCRYPT, true]]);
+      const odd = await importKey(tk, secretKeyTemplate(crypto.randomBytes(24), 'aes'), [[CKA.EXTRACTABLE, true]]);
+      const ecb = (alg: string, k: Buffer) => { const c = crypto.createCipheriv(alg, k, null).setAutoPadding(false); return Buffer.concat([c.update(payload), c.final()]); };
+      const wrapped = await call(native.wrapKey(tk.session, { type: CKM.AES_ECB }, kek, key));
+      expect(wrapped.equals(ecb('aes-256-ecb', kekValue))).toBe(true);
+      const back = await call(native.unwrapKey(tk.session, { type: CKM.AES_ECB }, kek, wrapped, [[CKA.CLASS, CKO.SECRET_KEY], [CKA.KEY_TYPE, CKK.AES], [CKA.ENCRYPT, true]]));
+      const probe = Buffer.alloc(16, 3);
+      const c = crypto.createCipheriv('aes-256-ecb', payload, null).setAutoPadding(false);
+      expect((await call(native.encrypt(tk.session, { type: CKM.AES_ECB }, back, probe))).equals(Buffer.concat([c.update(probe), c.final()]))).toBe(true);
+      expect((await call(native.wrapKey(tk.session, { type: CKM.DES3_ECB }, des3, key))).equals(ecb('des-ede3-ecb', des3Value))).toBe(true);
+      expect(await codeOf(call(native.wrapKey(tk.session, { type: CKM.AES_ECB }, kek, odd)))).toBe('CKR_KEY_SIZE_RANGE');
+      const ctr = { type: CKM.AES_CTR, iv: Buffer.alloc(16, 9), counterBits: 64 };
+      const viaCtr = await call(native.wrapKey(tk.session, ctr, kek, odd));
+      expect(viaCtr).toHaveLength(24); // CTR wraps any length
+    } finally {
+      tk.close();
+    }
+    const cloud = await cryptoUserToken('cloudhsm');
+    try {
+      expect(await codeOf(call(native.wrapKey(cloud.session, { type: CKM.AES_ECB }, cloud.kek, cloud.key)))).toBe('CKR_MECHANISM_INVALID');
+    } finally {
+      cloud.close();
+    }
+  });
+});
+
+/** A CloudHSM-profile memory token with a crypto user logged in, a wrapping key and an extractable key. */
+async function cryptoUserToken(profile: 'cloudhsm'): Promise<{ session: number; kek: number; key: number; close(): void }> {
+  const slot = native.createToken(profile, 'ecb-cloud');
+  await native.activate(slot, 'admin-password');
+  await native.login(slot, 'admin', 'admin-password');
+  await native.createUser(slot, 'alice', 'alice-password', 'crypto-user');
+  native.logout(slot);
+  await native.login(slot, 'alice', 'alice-password');
+  const session = native.openSession(slot, true);
+  const kek = await call(native.generateKey(session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.WRAP, true]]));
+  const key = await call(native.generateKey(session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.EXTRACTABLE, true]]));
+  return { session, kek, key, close: () => native.removeToken(slot) };
+}
 
 function catching(f: () => unknown): unknown {
   try {

@@ -286,6 +286,19 @@ describe('wrapKey and unwrapKey', () => {
     expect(same(await s.exportKey('spki', pub), await s.exportKey('spki', pair.publicKey))).toBe(true);
   });
 
+  it('AES-CTR wraps inside the HSM as node wraps, and unwraps what node wrapped (it was CKR_MECHANISM_INVALID)', async () => {
+    const { s } = await subtleFor();
+    const ctr = await s.generateKey({ name: 'AES-CTR', length: 256 }, true, ['wrapKey', 'unwrapKey']) as wc.CryptoKey;
+    const theirCtr = await ns.importKey('raw', await s.exportKey('raw', ctr), 'AES-CTR', false, ['wrapKey', 'unwrapKey']);
+    const params = { name: 'AES-CTR', counter: new Uint8Array(16).fill(5), length: 64 };
+    const aes = await s.generateKey({ name: 'AES-GCM', length: 128 }, true, ['encrypt', 'decrypt']) as wc.CryptoKey;
+    const wrapped = await s.wrapKey('raw', aes, ctr, params);
+    const theirs = await ns.wrapKey('raw', await ns.importKey('raw', await s.exportKey('raw', aes), 'AES-GCM', true, ['encrypt']), theirCtr, params);
+    expect(same(wrapped, theirs)).toBe(true);
+    const back = await s.unwrapKey('raw', theirs, ctr, params, 'AES-GCM', true, ['encrypt']);
+    expect(same(await s.exportKey('raw', back), await s.exportKey('raw', aes))).toBe(true);
+  });
+
   it('RSA-OAEP wraps an AES key that node unwraps; AES-GCM wraps on the pkcs11 profile', async () => {
     const { s } = await subtleFor();
     const rsa = await s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: e65537, hash: 'SHA-256' }, true, ['wrapKey', 'unwrapKey']) as wc.CryptoKeyPair;

@@ -251,7 +251,7 @@ Napi::Value Mechanisms(const Napi::CallbackInfo& info) {
     auto profiles = Napi::Array::New(env);
     uint32_t n = 0;
     for (const Profile& p : AllProfiles()) {
-      if (all[i].family == 0 || (all[i].family & p.families) != 0) profiles.Set(n++, p.name);
+      if (OfferedIn(all[i], p.families)) profiles.Set(n++, p.name);
     }
     o.Set("profiles", profiles);
     arr.Set(i, o);

@@ -18,7 +18,7 @@ enum class KeyOrigin { kCreated, kGenerated, kUnwrapped, kDerived };
 // Mechanism families a profile may switch on (MechanismInfo::family).
 enum MechFamily : unsigned {
   kFamilyStandard = 0,           // always available
-  kFamilyStandardAesWrap = 1u << 0,  // CKM_AES_KEY_WRAP, _PAD, _KWP (not in CloudHSM SDK 5)
+  kFamilyStandardAesWrap = 1u << 0,  // CKM_AES_KEY_WRAP, _PAD, _KWP, and wrapping with ECB/CBC (not in CloudHSM SDK 5)
   kFamilyCloudHsm = 1u << 1,     // CKM_CLOUDHSM_* vendor mechanisms
   kFamilyEd25519 = 1u << 2,      // Ed25519 (hsm2m.medium, non-FIPS only)
   kFamilyDes3 = 1u << 4,         // Triple DES (not in FIPS mode)

@@ -167,7 +167,7 @@ void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr
 
 const MechanismInfo& Token::MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const {
   const MechanismInfo* m = FindMechanism(type);
-  if (m == nullptr || (m->flags & function) == 0 || (m->family != 0 && (m->family & profile_.families) == 0)) {
+  if (m == nullptr || (FlagsIn(*m, profile_.families) & function) == 0) {
     Fail(CKR_MECHANISM_INVALID, "mechanism " + Hex(type) + " cannot do that in the " + profile_.name + " profile");
   }
   return *m;

@@ -210,7 +210,7 @@ SEALHSM_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE* pL
     auto t = TokenOf(slotID);
     std::vector<CK_MECHANISM_TYPE> list;
     for (const MechanismInfo& m : AllMechanisms()) {
-      bool offered = m.family == 0 || (m.family & t->profile().families) != 0;
+      bool offered = OfferedIn(m, t->profile().families);
       if (offered) list.push_back(m.type);
     }
     return EmitList(list, pList, pulCount);
@@ -222,10 +222,10 @@ SEALHSM_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE typ
     Need(pInfo);
     auto t = TokenOf(slotID);
     const MechanismInfo* m = FindMechanism(type);
-    if (m == nullptr || (m->family != 0 && (m->family & t->profile().families) == 0)) return CKR_MECHANISM_INVALID;
+    if (m == nullptr || !OfferedIn(*m, t->profile().families)) return CKR_MECHANISM_INVALID;
     pInfo->ulMinKeySize = m->gen_key_type == CKK_RSA ? std::min(m->min_key, t->profile().min_rsa_keygen_bits) : m->min_key;
     pInfo->ulMaxKeySize = m->max_key;
-    pInfo->flags = m->flags;
+    pInfo->flags = FlagsIn(*m, t->profile().families);
     return CKR_OK;
   });
 }

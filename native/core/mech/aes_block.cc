@@ -2,8 +2,12 @@
 //
 // CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD, CKM_AES_CTR (PKCS#11 v3.0 §2.14.x): multi-part
 // encrypt/decrypt over EVP_CIPHER. ECB/CBC without padding need whole blocks; CBC_PAD uses PKCS#7.
+// All four wrap and unwrap as the standard's table has them: ECB and CBC in the pkcs11 profile only
+// (a key whose length is a whole number of blocks; CloudHSM's library wraps with neither); CBC_PAD
+// and CTR in every profile, for Web Crypto's wrapKey with AES-CBC and AES-CTR.
 #include <openssl/evp.h>
 
+#include "../profile.h"
 #include "aes_common.h"
 #include "block_cipher.h"
 
@@ -39,10 +43,13 @@ std::unique_ptr<CipherOp> Ctr(const Object& k, const MechParams& p, bool enc) {
 void RegisterAesBlock(std::vector<MechanismInfo>& r) {
   const unsigned aes = KeyTypeBit(CKK_AES);
   const CK_FLAGS ed = CKF_ENCRYPT | CKF_DECRYPT;
-  r.push_back({CKM_AES_ECB, "CKM_AES_ECB", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, true, Ecb});
-  r.push_back({CKM_AES_CBC, "CKM_AES_CBC", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, Cbc});
-  r.push_back({CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", ed | CKF_WRAP | CKF_UNWRAP, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, CbcPad});
-  r.push_back({CKM_AES_CTR, "CKM_AES_CTR", ed, kAesMinKey, kAesMaxKey, aes, ParamKind::kCtr, true, Ctr});
+  const CK_FLAGS wraps = ed | CKF_WRAP | CKF_UNWRAP;
+  r.push_back({CKM_AES_ECB, "CKM_AES_ECB", wraps, kAesMinKey, kAesMaxKey, aes, ParamKind::kNone, true, Ecb});
+  r.back().wrap_family = kFamilyStandardAesWrap;
+  r.push_back({CKM_AES_CBC, "CKM_AES_CBC", wraps, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, Cbc});
+  r.back().wrap_family = kFamilyStandardAesWrap;
+  r.push_back({CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", wraps, kAesMinKey, kAesMaxKey, aes, ParamKind::kIv16, true, CbcPad});
+  r.push_back({CKM_AES_CTR, "CKM_AES_CTR", wraps, kAesMinKey, kAesMaxKey, aes, ParamKind::kCtr, true, Ctr});
 }
 
 }  // namespace hsm

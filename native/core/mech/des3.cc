@@ -50,10 +50,13 @@ void RegisterDes3(std::vector<MechanismInfo>& r) {
   const CK_FLAGS ed = CKF_ENCRYPT | CKF_DECRYPT;
   r.push_back({.type = CKM_DES3_KEY_GEN, .name = "CKM_DES3_KEY_GEN", .flags = CKF_GENERATE, .min_key = kDes3Key, .max_key = kDes3Key,
                .params = ParamKind::kNone, .gen_secret = Des3Secret, .gen_key_type = CKK_DES3, .family = kFamilyDes3});
-  r.push_back({.type = CKM_DES3_ECB, .name = "CKM_DES3_ECB", .flags = ed, .min_key = kDes3Key, .max_key = kDes3Key, .key_types = des3,
-               .params = ParamKind::kNone, .multipart = true, .cipher = Ecb, .family = kFamilyDes3});
-  r.push_back({.type = CKM_DES3_CBC, .name = "CKM_DES3_CBC", .flags = ed, .min_key = kDes3Key, .max_key = kDes3Key, .key_types = des3,
-               .params = ParamKind::kIv8, .multipart = true, .cipher = Cbc, .family = kFamilyDes3});
+  // ECB and CBC wrap as the standard's table has them, in the pkcs11 profile only (CloudHSM's
+  // library wraps with neither): keys whose length is a whole number of 8-byte blocks.
+  const CK_FLAGS wraps = ed | CKF_WRAP | CKF_UNWRAP;
+  r.push_back({.type = CKM_DES3_ECB, .name = "CKM_DES3_ECB", .flags = wraps, .min_key = kDes3Key, .max_key = kDes3Key, .key_types = des3,
+               .params = ParamKind::kNone, .multipart = true, .cipher = Ecb, .family = kFamilyDes3, .wrap_family = kFamilyStandardAesWrap});
+  r.push_back({.type = CKM_DES3_CBC, .name = "CKM_DES3_CBC", .flags = wraps, .min_key = kDes3Key, .max_key = kDes3Key, .key_types = des3,
+               .params = ParamKind::kIv8, .multipart = true, .cipher = Cbc, .family = kFamilyDes3, .wrap_family = kFamilyStandardAesWrap});
   r.push_back({.type = CKM_DES3_CBC_PAD, .name = "CKM_DES3_CBC_PAD", .flags = ed | CKF_WRAP | CKF_UNWRAP, .min_key = kDes3Key,
                .max_key = kDes3Key, .key_types = des3, .params = ParamKind::kIv8, .multipart = true, .cipher = CbcPad, .family = kFamilyDes3});
 }

@@ -135,6 +135,7 @@ struct MechanismInfo {
   PairGen gen_pair = nullptr;
   Deriver derive = nullptr;
   unsigned family = 0;       // MechFamily bits: which profiles offer it (0 = every profile)
+  unsigned wrap_family = 0;  // MechFamily bits: where its CKF_WRAP / CKF_UNWRAP hold (0 = wherever it is offered)
   // A few nanoseconds a byte and no setup to speak of (AES modes, HMAC, CMAC, digests): on small
   // inputs the call is cheaper than handing it to another thread, so doors may run it inline. Set by
   // family in registry.cc (RegisterLight).
@@ -142,6 +143,10 @@ struct MechanismInfo {
 };
 
 const MechanismInfo* FindMechanism(CK_MECHANISM_TYPE type);
+// Whether a profile (its MechFamily bits) offers the mechanism, and the functions it offers it for
+// there: every door asks these, so C_GetMechanismInfo says what the token does.
+bool OfferedIn(const MechanismInfo& m, unsigned families);
+CK_FLAGS FlagsIn(const MechanismInfo& m, unsigned families);
 const std::vector<MechanismInfo>& AllMechanisms();
 
 // Each mechanism file adds its entries; registry.cc calls these in one place.

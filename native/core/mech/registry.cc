@@ -74,4 +74,12 @@ const char* DigestNameForMgf(CK_ULONG mgf) {
   }
 }
 
+bool OfferedIn(const MechanismInfo& m, unsigned families) { return m.family == 0 || (m.family & families) != 0; }
+
+CK_FLAGS FlagsIn(const MechanismInfo& m, unsigned families) {
+  if (!OfferedIn(m, families)) return 0;
+  bool wraps_here = m.wrap_family == 0 || (m.wrap_family & families) != 0;
+  return wraps_here ? m.flags : m.flags & ~static_cast<CK_FLAGS>(CKF_WRAP | CKF_UNWRAP);
+}
+
 }  // namespace hsm
