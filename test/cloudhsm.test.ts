@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { CKA, CKK, CKM, CKO, SealHsm, call, curveByName, native, type ProfileName } from '../src/index.js';
+import { openToken } from './helpers/hsm.js';
 import { withAliceAndBob } from './helpers/store.js';
 
 const open: SealHsm[] = [];
@@ -190,7 +191,14 @@ describe('6. attribute errors', () => {
     expect(await codeOf(call(native.generateKey(t.s, { type: CKM.GENERIC_SECRET_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.ENCRYPT, true]])))).toBe('CKR_TEMPLATE_INCONSISTENT');
     expect(await codeOf(call(native.generateKeyPair(t.s, { type: CKM.EC_KEY_PAIR_GEN }, [[CKA.EC_PARAMS, curveByName('secp256r1').params]], [[CKA.SIGN_RECOVER, true]])))).toBe('CKR_TEMPLATE_INCONSISTENT');
     expect(await codeOf(call(native.generateKey(t.s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.LOCAL, false]])))).toBe('CKR_ATTRIBUTE_READ_ONLY');
+    // An attribute of another class in the template: CloudHSM's error-code page says TEMPLATE_INCONSISTENT;
+    // the standard (pkcs11 profile) says ATTRIBUTE_TYPE_INVALID.
+    expect(await codeOf(call(native.generateKey(t.s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.SIGN_RECOVER, true]])))).toBe('CKR_TEMPLATE_INCONSISTENT');
+    expect(await codeOf(call(native.generateKey(t.s, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.MODULUS_BITS, 2048]])))).toBe('CKR_TEMPLATE_INCONSISTENT');
     t.close();
+    const std = await openToken('inapplicable');
+    expect(await codeOf(call(native.generateKey(std.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32], [CKA.SIGN_RECOVER, true]])))).toBe('CKR_ATTRIBUTE_TYPE_INVALID');
+    std.close();
   });
 
   it('reads: unsupported → CKR_ATTRIBUTE_TYPE_INVALID, sensitive → CKR_ATTRIBUTE_SENSITIVE, the other entries still filled', async () => {

@@ -207,12 +207,12 @@ bool Attributes::Matches(const Attributes& q) const {
   return true;
 }
 
-void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, TemplateUse use) {
+void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, TemplateUse use, CK_RV inapplicable) {
   for (const auto& [type, value] : t) {
     const AttrRule* r = FindRule(type, cls, kt);
     if (r == nullptr) {
       const AttrRule* any = FindRuleAnyClass(type);
-      Fail(CKR_ATTRIBUTE_TYPE_INVALID,
+      Fail(any != nullptr ? inapplicable : CKR_ATTRIBUTE_TYPE_INVALID,
            any ? std::string(any->name) + " does not apply to this object class / key type"
                : "unknown attribute type 0x" + [&] { char b[20]; snprintf(b, sizeof b, "%lx", type); return std::string(b); }());
     }

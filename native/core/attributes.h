@@ -89,6 +89,8 @@ enum class TemplateUse { kCreate, kGenerate, kUnwrap, kDerive };
 // unknown → CKR_ATTRIBUTE_TYPE_INVALID, token-computed → CKR_ATTRIBUTE_READ_ONLY,
 // malformed value → CKR_ATTRIBUTE_VALUE_INVALID, material in a generate template →
 // CKR_TEMPLATE_INCONSISTENT.
-void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, TemplateUse use);
+// `inapplicable`: the code for a known attribute that does not apply to (cls, kt) — the profile's
+// (Profile::inapplicable_attribute).
+void ValidateTemplate(const Attributes& t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, TemplateUse use, CK_RV inapplicable = CKR_ATTRIBUTE_TYPE_INVALID);
 
 }  // namespace hsm

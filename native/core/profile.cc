@@ -14,7 +14,7 @@ const std::vector<SizeLimit> kCloudHsmLimits = {
 };
 
 Profile CloudHsm(const char* name, const char* description, bool non_fips, std::size_t keys, std::size_t asym, std::size_t users) {
-  return Profile{
+  Profile p{
       name, description,
       /*ownership=*/true, "admin", nullptr, 8, 32, 5,
       /*private_must_be_true=*/true, /*default_extractable=*/true, /*default_capabilities=*/false,
@@ -23,6 +23,8 @@ Profile CloudHsm(const char* name, const char* description, bool non_fips, std::
       kFamilyCloudHsm | (non_fips ? kFamilyEd25519 | kFamilyDes3 : 0u), /*hsm_generated_gcm_iv=*/true, /*gcm_multipart=*/false,
       kCloudHsmLimits, keys, asym, users, 1024, /*login_hides_lock=*/true, /*standard_session_rules=*/false,
       /*min_rsa_keygen_bits=*/2048, /*find_count_query=*/true};
+  p.inapplicable_attribute = CKR_TEMPLATE_INCONSISTENT;
+  return p;
 }
 
 }  // namespace

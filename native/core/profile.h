@@ -70,6 +70,10 @@ struct Profile {
   // C_FindObjects(h, NULL, n, &count) answers how many objects the next call would return (CloudHSM
   // does, and AWS's samples rely on it; the standard says CKR_ARGUMENTS_BAD).
   bool find_count_query = false;
+  // A known attribute in a template for a class or key type it does not apply to: the standard's
+  // CKR_ATTRIBUTE_TYPE_INVALID, or CloudHSM's CKR_TEMPLATE_INCONSISTENT (its error-code page: an
+  // attribute it does not support in that template, e.g. CKA_SIGN_RECOVER on an AES key).
+  CK_RV inapplicable_attribute = CKR_ATTRIBUTE_TYPE_INVALID;
 
   std::size_t LimitFor(CK_MECHANISM_TYPE m) const;  // 0 = unlimited
 };

@@ -261,7 +261,7 @@ CK_OBJECT_HANDLE Token::CreateObject(Session& s, const Template& tmpl) {
   } else if (cls != CKO_DATA && cls != CKO_CERTIFICATE) {
     Fail(CKR_ATTRIBUTE_VALUE_INVALID, "unsupported CKA_CLASS");
   }
-  ValidateTemplate(t, cls, kt, TemplateUse::kCreate);
+  ValidateTemplate(t, cls, kt, TemplateUse::kCreate, profile_.inapplicable_attribute);
   CheckTemplateForProfile(profile_, t, cls, kt);
   bool private_object = t.BoolOr(CKA_PRIVATE, key && (profile_.private_must_be_true || cls != CKO_PUBLIC_KEY));
   std::string owner = RequireCreator(private_object);
@@ -334,7 +334,7 @@ void Token::SetAttributes(Session& s, CK_OBJECT_HANDLE h, const Template& tmpl) 
   if (profile_.ownership && !admin) RequireKeyUser();
   if (!obj->attrs.BoolOr(CKA_MODIFIABLE, true)) Fail(CKR_ACTION_PROHIBITED, "the object's CKA_MODIFIABLE is false");
   if (obj->IsTokenObject() && !s.ReadWrite()) Fail(CKR_SESSION_READ_ONLY, "changing a token object needs a read-write session");
-  ValidateTemplate(t, obj->cls, obj->key_type, TemplateUse::kGenerate);
+  ValidateTemplate(t, obj->cls, obj->key_type, TemplateUse::kGenerate, profile_.inapplicable_attribute);
   CheckChanges(profile_, *obj, t, ChangePath::kSetAttribute, {admin});
   auto next = hsm::CopyObject(*obj);
   for (const auto& [type, value] : t) {

@@ -36,7 +36,7 @@ CK_OBJECT_HANDLE Token::GenerateKey(Session& s, const MechParams& m, const Templ
   const MechanismInfo& mech = MechanismFor(m.type, CKF_GENERATE);
   Attributes t = Attributes::FromTemplate(tmpl);
   ExpectClassAndType(t, CKO_SECRET_KEY, mech.gen_key_type);
-  ValidateTemplate(t, CKO_SECRET_KEY, mech.gen_key_type, TemplateUse::kGenerate);
+  ValidateTemplate(t, CKO_SECRET_KEY, mech.gen_key_type, TemplateUse::kGenerate, profile_.inapplicable_attribute);
   CheckTemplateForProfile(profile_, t, CKO_SECRET_KEY, mech.gen_key_type);
   // A public session may make what it could create: a non-private key (PKCS#11 §4.4 CKA_PRIVATE).
   std::string owner = RequireCreator(t.BoolOr(CKA_PRIVATE, true));
@@ -56,8 +56,8 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> Token::GenerateKeyPair(Session& s,
   Attributes st = Attributes::FromTemplate(priv_tmpl);
   ExpectClassAndType(pt, CKO_PUBLIC_KEY, kt);
   ExpectClassAndType(st, CKO_PRIVATE_KEY, kt);
-  ValidateTemplate(pt, CKO_PUBLIC_KEY, kt, TemplateUse::kGenerate);
-  ValidateTemplate(st, CKO_PRIVATE_KEY, kt, TemplateUse::kGenerate);
+  ValidateTemplate(pt, CKO_PUBLIC_KEY, kt, TemplateUse::kGenerate, profile_.inapplicable_attribute);
+  ValidateTemplate(st, CKO_PRIVATE_KEY, kt, TemplateUse::kGenerate, profile_.inapplicable_attribute);
   CheckTemplateForProfile(profile_, pt, CKO_PUBLIC_KEY, kt);
   CheckTemplateForProfile(profile_, st, CKO_PRIVATE_KEY, kt);
   if (const Bytes* sp = st.Find(CKA_EC_PARAMS); sp && pt.Has(CKA_EC_PARAMS) && *sp != pt.Get(CKA_EC_PARAMS)) {
@@ -140,7 +140,7 @@ CK_OBJECT_HANDLE Token::UnwrapKey(Session& s, const MechParams& m, CK_OBJECT_HAN
   auto kt = t.Ulong(CKA_KEY_TYPE);
   if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
   if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY) Fail(CKR_TEMPLATE_INCONSISTENT, "only secret and private keys are unwrapped");
-  ValidateTemplate(t, cls, *kt, TemplateUse::kUnwrap);
+  ValidateTemplate(t, cls, *kt, TemplateUse::kUnwrap, profile_.inapplicable_attribute);
   CheckTemplateForProfile(profile_, t, cls, *kt);
   std::string owner = RequireCreator(true);
   std::size_t want = t.Ulong(CKA_VALUE_LEN).value_or(0);
@@ -180,7 +180,7 @@ CK_OBJECT_HANDLE Token::DeriveKey(Session& s, const MechParams& m, CK_OBJECT_HAN
   auto kt = t.Ulong(CKA_KEY_TYPE);
   if (!kt) Fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
   if (*kt != CKK_AES && *kt != CKK_GENERIC_SECRET) Fail(CKR_TEMPLATE_INCONSISTENT, "derived keys are AES or generic secrets");
-  ValidateTemplate(t, cls, *kt, TemplateUse::kDerive);
+  ValidateTemplate(t, cls, *kt, TemplateUse::kDerive, profile_.inapplicable_attribute);
   CheckTemplateForProfile(profile_, t, cls, *kt);
   std::string owner = RequireCreator(true);
   MechParams params = m;
