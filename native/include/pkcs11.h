@@ -448,6 +448,12 @@ typedef struct CK_SP800_108_KDF_PARAMS {
 
 /* CloudHSM's vendor form of CKM_CLOUDHSM_SP800_108_COUNTER_KDF (its samples' header): three fields,
  * typed data parameters 4..8, and formats without an endianness flag. */
+/* The same vendor mechanism's later parameter types (AWS's 2023 header, aes_cmac_kdf sample): data
+ * parameters in the order the PRF input takes them — byte arrays around the iteration variable,
+ * then the DKM length. Not PKCS#11 3.0's values of the same names (1, 3, 4). */
+#define CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE 0x00000001UL
+#define CK_CLOUDHSM_SP800_108_DKM_LENGTH 0x00000002UL
+#define CK_CLOUDHSM_SP800_108_BYTE_ARRAY 0x00000003UL
 #define CK_CLOUDHSM_PRF_COUNTER_FORMAT 0x00000004UL
 #define CK_CLOUDHSM_PRF_LABEL 0x00000005UL
 #define CK_CLOUDHSM_PRF_CONTEXT 0x00000006UL

@@ -5,7 +5,8 @@
 // PRF(K, [i]_32 || fixed input || [L]_32). The standard form is accepted when its data parameters
 // take that shape (a big-endian 32-bit iteration variable first, byte arrays, an optional 32-bit
 // DKM length over the derived key last); CloudHSM's typed form (counter format, label, context,
-// DKM format) is label || 0x00 || context. Anything else is CKR_MECHANISM_PARAM_INVALID. Copies
+// DKM format) is label || 0x00 || context; its 2023 form (byte arrays around an iteration variable,
+// then a DKM length) is prefix || [i] || suffix || [L]. Anything else is CKR_MECHANISM_PARAM_INVALID. Copies
 // every structure out of the caller's memory before reading it (alignment).
 #include <cstring>
 
@@ -65,7 +66,13 @@ void Standard(const CK_MECHANISM* mech, MechParams& m) {
   m.kbkdf_separator = false;
 }
 
-void CloudHsm(const CK_MECHANISM* mech, MechParams& m) {
+struct VendorParams {
+  CK_MECHANISM_TYPE prf;
+  std::vector<CK_PRF_DATA_PARAM> data;
+};
+
+// CloudHSM's CK_SP800_108_KDF_PARAMS (prftype, count, params), or the standard's larger struct.
+VendorParams ReadVendor(const CK_MECHANISM* mech) {
   CK_CLOUDHSM_SP800_108_KDF_PARAMS k;
   if (mech->pParameter != nullptr && mech->ulParameterLen == sizeof(CK_SP800_108_KDF_PARAMS)) {
     auto full = CopyOut<CK_SP800_108_KDF_PARAMS>(mech->pParameter, mech->ulParameterLen, "CK_SP800_108_KDF_PARAMS");
@@ -73,8 +80,14 @@ void CloudHsm(const CK_MECHANISM* mech, MechParams& m) {
   } else {
     k = CopyOut<CK_CLOUDHSM_SP800_108_KDF_PARAMS>(mech->pParameter, mech->ulParameterLen, "CK_SP800_108_KDF_PARAMS");
   }
-  m.prf = k.prftype;
-  for (const CK_PRF_DATA_PARAM& d : DataParams(k.pDataParams, k.ulNumberOfDataParams)) {
+  return {k.prftype, DataParams(k.pDataParams, k.ulNumberOfDataParams)};
+}
+
+// The older vendor layout (hmac_kdf): typed counter format, label, context, DKM format, laid out
+// as [i] || label || 0x00 || context || [L].
+void CloudHsm(const VendorParams& v, MechParams& m) {
+  m.prf = v.prf;
+  for (const CK_PRF_DATA_PARAM& d : v.data) {
     switch (d.type) {
       case CK_CLOUDHSM_PRF_COUNTER_FORMAT:
         m.counter_bits = CopyOut<CK_CLOUDHSM_SP800_108_COUNTER_FORMAT>(d.pValue, d.ulValueLen, "the counter format").ulWidthInBits;
@@ -92,11 +105,52 @@ void CloudHsm(const CK_MECHANISM* mech, MechParams& m) {
   }
 }
 
+// The 2023 vendor layout: [byte array]* iteration variable [byte array]* [DKM length], the PRF
+// input in that order (prefix || [i] || suffix || [L]).
+bool IsLayout2023(const std::vector<CK_PRF_DATA_PARAM>& data) {
+  for (const CK_PRF_DATA_PARAM& d : data) {
+    if (d.type == CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE) return true;
+  }
+  return false;
+}
+
+void CloudHsm2023(const VendorParams& v, MechParams& m) {
+  m.prf = v.prf;
+  Bytes prefix, suffix;
+  bool counter_seen = false, dkm_seen = false;
+  for (const CK_PRF_DATA_PARAM& d : v.data) {
+    if (dkm_seen) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: the DKM length comes last");
+    switch (d.type) {
+      case CK_CLOUDHSM_SP800_108_BYTE_ARRAY: Append(counter_seen ? suffix : prefix, ValueOf(d)); break;
+      case CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE:
+        if (counter_seen) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: one iteration variable");
+        counter_seen = true;
+        m.counter_bits = CopyOut<CK_CLOUDHSM_SP800_108_COUNTER_FORMAT>(d.pValue, d.ulValueLen, "the counter format").ulWidthInBits;
+        break;
+      case CK_CLOUDHSM_SP800_108_DKM_LENGTH: {
+        auto f = CopyOut<CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT>(d.pValue, d.ulValueLen, "the DKM format");
+        if (f.dkmLengthMethod != CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: the DKM length is over the derived key");
+        m.dkm_bits = f.ulWidthInBits;
+        dkm_seen = true;
+        break;
+      }
+      default: Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: data parameter types are byte arrays, one iteration variable and a DKM length");
+    }
+  }
+  if (!dkm_seen) m.dkm_bits = 0;
+  m.kbkdf_prefix = std::move(prefix);
+  m.source_data = std::move(suffix);
+  m.kbkdf_separator = false;
+}
+
 }  // namespace
 
 void ReadKbkdfParams(const CK_MECHANISM* mech, MechParams& m) {
   if (mech->mechanism == CKM_CLOUDHSM_SP800_108_COUNTER_KDF) {
-    CloudHsm(mech, m);
+    // Which vendor layout: the data parameters say (the 2023 one has an iteration variable).
+    VendorParams v = ReadVendor(mech);
+    if (IsLayout2023(v.data)) return CloudHsm2023(v, m);
+    CloudHsm(v, m);
   } else {
     Standard(mech, m);
   }

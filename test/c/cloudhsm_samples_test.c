@@ -129,6 +129,49 @@ static void sp800_108(CK_SESSION_HANDLE s) {
   CHECK(f->C_GetMechanismInfo(1, CKM_CLOUDHSM_SP800_108_COUNTER_KDF, &info) == CKR_OK && (info.flags & CKF_DERIVE), "... and is in the mechanism list");
 }
 
+/* The vendor KDF's 2023 parameter types (AWS's aes_cmac_kdf sample): byte arrays around the iteration
+ * variable, then the DKM length, the PRF input in that order: prefix || [i]_r || suffix || [L]_d.
+ * AES-CMAC over an AES key, a 64-byte key (4 blocks), r = 16, d = 64; checked against OpenSSL's CMAC. */
+static void sp800_108_2023(CK_SESSION_HANDLE s) {
+  CK_BYTE secret[32];
+  for (int i = 0; i < 32; i++) secret[i] = (CK_BYTE)(0x40 + i);
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE aes_type = CKK_AES, gen = CKK_GENERIC_SECRET;
+  CK_ATTRIBUTE bt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &aes_type, sizeof aes_type}, {CKA_VALUE, secret, sizeof secret}, {CKA_DERIVE, &yes, 1}};
+  CK_OBJECT_HANDLE base = 0;
+  CHECK(f->C_CreateObject(s, bt, 4, &base) == CKR_OK, "an AES key to derive from");
+  CK_BYTE prefix[] = {0x1, 0xab, 0xe1}, suffix[] = {0xc, 0x09, 0x7e, 0x7};
+  CK_CLOUDHSM_SP800_108_COUNTER_FORMAT counter = {16};
+  CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT dkm = {CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, 64};
+  CK_PRF_DATA_PARAM data[] = {{CK_CLOUDHSM_SP800_108_BYTE_ARRAY, prefix, sizeof prefix}, {CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE, &counter, sizeof counter},
+                              {CK_CLOUDHSM_SP800_108_BYTE_ARRAY, suffix, sizeof suffix}, {CK_CLOUDHSM_SP800_108_DKM_LENGTH, &dkm, sizeof dkm}};
+  CK_CLOUDHSM_SP800_108_KDF_PARAMS params = {CKM_AES_CMAC, 4, data};
+  CK_MECHANISM m = {CKM_CLOUDHSM_SP800_108_COUNTER_KDF, &params, sizeof params};
+  CK_ULONG len = 64;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE dt[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &gen, sizeof gen}, {CKA_VALUE_LEN, &len, sizeof len}, {CKA_SENSITIVE, &no, 1}};
+  CK_OBJECT_HANDLE derived = 0;
+  CHECK(f->C_DeriveKey(s, &m, base, dt, 4, &derived) == CKR_OK, "CKM_CLOUDHSM_SP800_108_COUNTER_KDF with the 2023 parameter types (aes_cmac_kdf)");
+  CK_BYTE got[64], want[64];
+  CK_ATTRIBUTE v = {CKA_VALUE, got, sizeof got};
+  for (int i = 1; i <= 4; i++) {
+    CK_BYTE input[sizeof prefix + 2 + sizeof suffix + 8];
+    size_t at = 0, wl = 0;
+    memcpy(input, prefix, sizeof prefix), at += sizeof prefix;
+    input[at++] = 0, input[at++] = (CK_BYTE)i;
+    memcpy(input + at, suffix, sizeof suffix), at += sizeof suffix;
+    memset(input + at, 0, 8), input[at + 6] = 0x02, at += 8;  /* L = 512 bits in 64 bits */
+    EVP_Q_mac(NULL, "CMAC", NULL, "AES-256-CBC", NULL, secret, sizeof secret, input, at, want + 16 * (i - 1), 16, &wl);
+  }
+  CHECK(f->C_GetAttributeValue(s, derived, &v, 1) == CKR_OK && memcmp(got, want, 64) == 0,
+        "... gives CMAC(K, prefix || [i]_16 || suffix || [L]_64) for each block, as NIST SP 800-108 says");
+  /* The DKM length must come last, and one iteration variable only. */
+  CK_PRF_DATA_PARAM bad[] = {{CK_CLOUDHSM_SP800_108_DKM_LENGTH, &dkm, sizeof dkm}, {CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE, &counter, sizeof counter}};
+  CK_CLOUDHSM_SP800_108_KDF_PARAMS bad_params = {CKM_AES_CMAC, 2, bad};
+  CK_MECHANISM bm = {CKM_CLOUDHSM_SP800_108_COUNTER_KDF, &bad_params, sizeof bad_params};
+  CHECK(f->C_DeriveKey(s, &bm, base, dt, 4, &derived) == CKR_MECHANISM_PARAM_INVALID, "... a DKM length before the counter: CKR_MECHANISM_PARAM_INVALID");
+}
+
 static void find_count(CK_SESSION_HANDLE s) {
   CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
   CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
@@ -151,6 +194,7 @@ int main(int argc, char** argv) {
   gcm_wrap(s);
   zero_pad_private(s);
   sp800_108(s);
+  sp800_108_2023(s);
   find_count(s);
   f->C_Finalize(NULL);
   printf("%d passed, %d failed\n", passed, failed);

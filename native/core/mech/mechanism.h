@@ -42,6 +42,7 @@ struct MechParams {
   std::optional<Bytes> context;        // SP 800-108: context (label travels in source_data)
   std::optional<CK_ULONG> dkm_bits;    // SP 800-108: width of the encoded output length L (0 = omit)
   std::optional<bool> kbkdf_separator; // SP 800-108: a 0x00 between label and context (default true)
+  std::optional<Bytes> kbkdf_prefix;   // SP 800-108: fixed input before the counter (CloudHSM's 2023 layout)
   bool generate_iv = false;            // set by the token: the token makes the IV (CloudHSM GCM)
   std::size_t value_len = 0;           // set by the token on unwrap: CKA_VALUE_LEN (zero-pad wraps)
 };
