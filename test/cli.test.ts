@@ -218,6 +218,29 @@ describe('keys and crypto', () => {
   });
 });
 
+describe('CloudHSM CLI fidelity', () => {
+  it('a key made with --unwrap-template forces those attributes on what it unwraps (AWS\'s unwrap_with_template)', () => {
+    const t = token('unwrap-template');
+    const kek = cli(['key', 'generate-symmetric', 'aes', '--label', 'tkek', '--key-length-bytes', '32', '--attributes', 'wrap=true', 'unwrap=true',
+      '--unwrap-template', 'extractable=false', 'decrypt=true'], t.alice);
+    expect(kek.code, kek.out + kek.err).toBe(0);
+    cli(['key', 'generate-symmetric', 'aes', '--label', 'tpayload', '--key-length-bytes', '16', '--attributes', 'extractable=true'], t.alice);
+    const file = join(base, 'template.bin');
+    expect(cli(['key', 'wrap', 'aes-pkcs5-pad', '--payload-filter', 'attr.label=tpayload', '--wrapping-filter', 'attr.label=tkek', '--path', file], t.alice).code).toBe(0);
+    const u = cli(['key', 'unwrap', 'aes-pkcs5-pad', '--filter', 'attr.label=tkek', '--key-type-class', 'aes', '--label', 'tback', '--data-path', file], t.alice);
+    expect(u.code, u.out).toBe(0);
+    expect(u.json.data.key.attributes).toMatchObject({ extractable: false, decrypt: true });
+  });
+
+  it('user create reads the new password from SEALHSM_PASSWORD as init does; every --help lists --output', () => {
+    const t = token('password-names');
+    const made = cli(['user', 'create', '--username', 'carol', '--role', 'crypto-user'], { ...t.admin, SEALHSM_PASSWORD: 'carol-password' });
+    expect(made.code, made.out + made.err).toBe(0);
+    expect(cli(['key', 'list'], { SEALHSM_TOKEN: t.dir, SEALHSM_PIN: 'carol:carol-password' }).code).toBe(0);
+    for (const c of [['pkcs11', 'conf'], ['key', 'list'], ['token', 'unlock']]) expect(cli([...c, '--help']).out).toContain('--output <format>');
+  });
+});
+
 describe('sealhsm interactive', () => {
   it('keeps the login across lines, answers help, and stops at quit', () => {
     const t = token('interactive');

@@ -31,6 +31,8 @@ export function buildProgram(rt: Runtime, { inSession = false } = {}): Command {
     .option('--output <format>', 'json (cloudhsm-cli\'s) or text', 'json')
     .exitOverride()
     .configureOutput({ writeOut: (s) => rt.io.out(s.trimEnd()), writeErr: (s) => rt.io.err(s.trimEnd()) })
+    // Every command's --help lists --dir and --output too: they apply to every command.
+    .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError();
   registerCluster(program, rt);
   registerUser(program, rt);

@@ -35,6 +35,10 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/** Where a new user's password is read from, by every command that sets one (init, user create,
+ *  user change-password): SEALHSM_NEW_PASSWORD, else SEALHSM_PASSWORD. */
+export const NEW_PASSWORD_VARIABLES = ['SEALHSM_NEW_PASSWORD', 'SEALHSM_PASSWORD'] as const;
+
 export class Runtime {
   #hsm: SealHsm | undefined;
   #dir: string | undefined;
@@ -83,15 +87,19 @@ export class Runtime {
     return hsm;
   }
 
-  /** A password: the flag (with a warning), else the environment variable, else a prompt on a TTY. */
-  async password(flag: string | undefined, envName: string, prompt: string): Promise<string> {
+  /** A password: the flag (with a warning), else the first environment variable of `envNames` that
+   *  is set, else a prompt on a TTY. */
+  async password(flag: string | undefined, envNames: string | readonly string[], prompt: string): Promise<string> {
+    const names = typeof envNames === 'string' ? [envNames] : envNames;
     if (flag !== undefined) {
-      this.io.err('warning: a password on the command line is visible to other users of this machine (ps, shell history); prefer the prompt or ' + envName);
+      this.io.err('warning: a password on the command line is visible to other users of this machine (ps, shell history); prefer the prompt or ' + names[0]);
       return flag;
     }
-    const fromEnv = this.env[envName];
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    if (!process.stdin.isTTY) throw new CliError('SEALHSM_USAGE', `no password: set ${envName}, or run on a terminal to be asked`, EXIT.usage);
+    for (const name of names) {
+      const fromEnv = this.env[name];
+      if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    }
+    if (!process.stdin.isTTY) throw new CliError('SEALHSM_USAGE', `no password: set ${names.join(' or ')}, or run on a terminal to be asked`, EXIT.usage);
     return password({ message: prompt, mask: false });
   }
 

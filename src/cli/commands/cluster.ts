@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { PROFILES, type ProfileName } from '../../client/hsm.js';
 import { native } from '../../native/binding.js';
 import { pkcs11Config, pkcs11ModulePath } from '../../pkcs11/module.js';
-import { CliError, EXIT, type Runtime } from '../runtime.js';
+import { CliError, EXIT, NEW_PASSWORD_VARIABLES, type Runtime } from '../runtime.js';
 import { action, table } from './common.js';
 
 const adminName = (profile: string): string => (profile === 'pkcs11' ? 'so' : 'admin');
@@ -66,7 +66,7 @@ export function registerCluster(program: Command, rt: Runtime): void {
     }));
 
   program.command('init')
-    .description('a new token in one step: created, activated, a crypto user, and the PKCS#11 module configuration for it')
+    .description('a new token in one step: created, activated, a crypto user, and the PKCS#11 module configuration for it (passwords: SEALHSM_ADMIN_PASSWORD, and SEALHSM_NEW_PASSWORD or SEALHSM_PASSWORD for the crypto user, as user create reads them)')
     .option('--profile <profile>', PROFILES.join(', '), 'cloudhsm')
     .option('--label <label>', 'the token label', 'sealhsm')
     .option('--crypto-user <name>', "the crypto user to create ('user' on the pkcs11 profile)")
@@ -78,7 +78,7 @@ export function registerCluster(program: Command, rt: Runtime): void {
       const dir = rt.tokenDir(g);
       if ((await import('node:fs')).existsSync(`${dir}/token.db`)) throw new CliError('SEALHSM_TOKEN_EXISTS', `${dir} already holds a token`);
       const adminPassword = await rt.password(undefined, 'SEALHSM_ADMIN_PASSWORD', 'New admin password:');
-      const userPassword = await rt.password(undefined, 'SEALHSM_PASSWORD', `Password for ${user}:`);
+      const userPassword = await rt.password(undefined, NEW_PASSWORD_VARIABLES, `Password for ${user}:`);
       const hsm = await rt.token(g, { profile, label: o.label as string });
       await hsm.activate(adminPassword);
       await hsm.login(adminName(profile), adminPassword);

@@ -31,10 +31,16 @@ function symmetric(parent: Command, rt: Runtime, type: 'aes' | 'generic-secret')
     .requiredOption('--key-length-bytes <n>', type === 'aes' ? '16, 24 or 32' : '1..800', int('--key-length-bytes'))
     .option('--session', 'a session key (gone when this session ends)')
     .option('--attributes <name=value...>', 'more attributes (encrypt=true, extractable=false, id=0x01, ...)')
+    .option('--wrap-template <name=value...>', 'keys this one may wrap must have these attributes (CKA_WRAP_TEMPLATE)')
+    .option('--unwrap-template <name=value...>', 'keys this one unwraps get these attributes (CKA_UNWRAP_TEMPLATE), as unwrap_with_template needs')
     .option('--share-crypto-users <users...>', 'share with these crypto users')
     .action(action(rt, async (g, o) => {
       const hsm = await rt.loggedIn(g, 'crypto-user');
-      const attrs: KeyAttributes = { ...parseAttributes(o.attributes as string[] | undefined), label: o.label as string, token: !o.session };
+      const templates: KeyAttributes = {
+        ...(o.wrapTemplate !== undefined && { wrapTemplate: parseAttributes(o.wrapTemplate as string[]) }),
+        ...(o.unwrapTemplate !== undefined && { unwrapTemplate: parseAttributes(o.unwrapTemplate as string[]) }),
+      };
+      const attrs: KeyAttributes = { ...parseAttributes(o.attributes as string[] | undefined), ...templates, label: o.label as string, token: !o.session };
       const n = o.keyLengthBytes as number;
       const key = type === 'aes'
         ? await hsm.keys.generateAes({ bits: (n * 8) as 128, ...attrs })

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 
-import { CliError, EXIT, type Runtime } from '../runtime.js';
+import { CliError, EXIT, NEW_PASSWORD_VARIABLES, type Runtime } from '../runtime.js';
 import { action, table } from './common.js';
 
 const role = (r: unknown): 'admin' | 'crypto-user' => {
@@ -19,10 +19,10 @@ export function registerUser(program: Command, rt: Runtime): void {
   }));
   user.command('create').description('create a user (admin)')
     .requiredOption('--username <name>').requiredOption('--role <role>', 'admin or crypto-user')
-    .option('--password <password>', 'else SEALHSM_NEW_PASSWORD, else a prompt')
+    .option('--password <password>', 'else SEALHSM_NEW_PASSWORD or SEALHSM_PASSWORD (as init reads it), else a prompt')
     .action(action(rt, async (g, o) => {
       const hsm = await rt.loggedIn(g, 'admin');
-      await hsm.users.create(o.username as string, await rt.password(o.password as string | undefined, 'SEALHSM_NEW_PASSWORD', `Password for ${String(o.username)}:`), role(o.role));
+      await hsm.users.create(o.username as string, await rt.password(o.password as string | undefined, NEW_PASSWORD_VARIABLES, `Password for ${String(o.username)}:`), role(o.role));
       return { data: { username: o.username, role: o.role }, text: `created ${String(o.username)} (${String(o.role)})` };
     }));
   user.command('delete').description('delete a user (admin)')
@@ -34,11 +34,11 @@ export function registerUser(program: Command, rt: Runtime): void {
     }));
   user.command('change-password').description("change a password (admins for anyone; a crypto user for itself)")
     .requiredOption('--username <name>').requiredOption('--role <role>', 'admin or crypto-user')
-    .option('--password <password>', 'else SEALHSM_NEW_PASSWORD, else a prompt')
+    .option('--password <password>', 'else SEALHSM_NEW_PASSWORD or SEALHSM_PASSWORD, else a prompt')
     .action(action(rt, async (g, o) => {
       role(o.role);
       const hsm = await rt.loggedIn(g);
-      await hsm.users.changePassword(o.username as string, await rt.password(o.password as string | undefined, 'SEALHSM_NEW_PASSWORD', `New password for ${String(o.username)}:`));
+      await hsm.users.changePassword(o.username as string, await rt.password(o.password as string | undefined, NEW_PASSWORD_VARIABLES, `New password for ${String(o.username)}:`));
       return { data: { username: o.username, role: o.role }, text: `changed the password of ${String(o.username)}` };
     }));
 }
