@@ -326,6 +326,36 @@ describe('wrapKey and unwrapKey', () => {
   });
 });
 
+describe('Ed25519 JWKs, JWKs without kty, PBKDF2 with no iterations: as node answers them', () => {
+  it('alg is Ed25519 or EdDSA exactly; a private JWK whose x is not d\'s public key is DataError; export writes alg as node does', async () => {
+    const { s } = await subtleFor();
+    const nk = await ns.generateKey('Ed25519', true, ['sign', 'verify']) as wc.CryptoKeyPair;
+    const jwk = await ns.exportKey('jwk', nk.privateKey);
+    const other = await ns.exportKey('jwk', (await ns.generateKey('Ed25519', true, ['sign', 'verify']) as wc.CryptoKeyPair).publicKey);
+    const { alg: _alg, ...noAlg } = jwk;
+    expect(await nameOf(s.importKey('jwk', noAlg, 'Ed25519', true, ['sign']))).toBe('resolved');
+    for (const alg of ['Ed25519', 'EdDSA']) expect([alg, await nameOf(s.importKey('jwk', { ...jwk, alg }, 'Ed25519', true, ['sign']))]).toEqual([alg, 'resolved']);
+    for (const alg of ['ed25519', 'ED25519', 'ES256']) expect([alg, await nameOf(s.importKey('jwk', { ...jwk, alg }, 'Ed25519', true, ['sign']))]).toEqual([alg, 'DataError']);
+    expect(await nameOf(s.importKey('jwk', { ...jwk, x: other.x! }, 'Ed25519', true, ['sign']))).toBe('DataError');
+    const { x: _x, ...withoutX } = jwk;
+    expect(await nameOf(s.importKey('jwk', withoutX, 'Ed25519', true, ['sign']))).toBe('DataError');
+    const ours = await s.generateKey('Ed25519', true, ['sign', 'verify']) as wc.CryptoKeyPair;
+    const exported = await s.exportKey('jwk', ours.publicKey) as wc.JsonWebKey;
+    const nodes = await ns.exportKey('jwk', nk.publicKey);
+    expect(Object.keys(exported).sort()).toEqual(Object.keys(nodes).sort());
+    expect(exported.alg).toBe('Ed25519');
+  });
+
+  it('a JWK without kty is DataError (not TypeError); PBKDF2 deriveKey with 0 iterations is OperationError', async () => {
+    const { s } = await subtleFor();
+    expect(await nameOf(s.importKey('jwk', { k: 'AAAAAAAAAAAAAAAAAAAAAA' }, { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']))).toBe('DataError');
+    expect(await nameOf(ns.importKey('jwk', { k: 'AAAAAAAAAAAAAAAAAAAAAA' }, { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']))).toBe('DataError');
+    const password = await s.importKey('raw', new Uint8Array(8), 'PBKDF2', false, ['deriveKey']);
+    const params = { name: 'PBKDF2', salt: new Uint8Array(8), iterations: 0, hash: 'SHA-256' };
+    expect(await nameOf(s.deriveKey(params, password, { name: 'AES-GCM', length: 128 }, false, ['encrypt']))).toBe('OperationError');
+  });
+});
+
 describe('the spec\'s error names', () => {
   it('generateKey: names, usages, parameters', async () => {
     const { s } = await subtleFor();

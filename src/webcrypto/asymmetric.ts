@@ -20,7 +20,7 @@ export interface AsymmetricKind {
   readonly curve?: string;
   readonly jwkKty: 'EC' | 'RSA' | 'OKP';
   readonly jwkUse: 'sig' | 'enc';
-  readonly jwkAlg?: string | undefined;
+  readonly jwkAlg?: string | readonly string[] | undefined;
   readonly privateUsages: readonly WebKeyUsage[];
   readonly publicUsages: readonly WebKeyUsage[];
 }

@@ -67,7 +67,7 @@ export function requireUsages(usages: readonly string[], what: string): void {
 }
 
 /** The spec's checks on a JWK before its key material is looked at. */
-export function checkJwk(jwk: JsonWebKey, expect: { kty: string; use?: 'enc' | 'sig'; alg?: string | undefined; usages: readonly WebKeyUsage[]; extractable: boolean }): void {
+export function checkJwk(jwk: JsonWebKey, expect: { kty: string; use?: 'enc' | 'sig'; alg?: string | readonly string[] | undefined; usages: readonly WebKeyUsage[]; extractable: boolean }): void {
   if (jwk.kty !== expect.kty) throw domError('DataError', `JWK kty must be '${expect.kty}'`);
   if (expect.usages.length > 0 && jwk.use !== undefined && jwk.use !== expect.use) throw domError('DataError', `JWK use must be '${expect.use}'`);
   if (jwk.key_ops !== undefined) {
@@ -75,7 +75,8 @@ export function checkJwk(jwk: JsonWebKey, expect: { kty: string; use?: 'enc' | '
     for (const u of expect.usages) if (!jwk.key_ops.includes(u)) throw domError('DataError', `JWK key_ops does not allow '${u}'`);
   }
   if (jwk.ext === false && expect.extractable) throw domError('DataError', 'JWK ext is false: the key cannot be imported as extractable');
-  if (expect.alg !== undefined && jwk.alg !== undefined && jwk.alg !== expect.alg) throw domError('DataError', `JWK alg must be '${expect.alg}'`);
+  const algs = expect.alg === undefined ? undefined : typeof expect.alg === 'string' ? [expect.alg] : expect.alg;
+  if (algs !== undefined && jwk.alg !== undefined && !algs.includes(jwk.alg)) throw domError('DataError', `JWK alg must be ${algs.map((a) => `'${a}'`).join(' or ')}`);
 }
 
 /** base64url without padding. */

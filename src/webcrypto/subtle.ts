@@ -128,6 +128,8 @@ export class HsmSubtle extends core.SubtleCrypto {
       const [alg, p] = this.#normalize(args[2], 'importKey');
       const usages = usageList(args[4]);
       checkUsages(usages, allowedUsages(p));
+      // Every algorithm's JWK import checks kty first: a JWK without one is DataError, not a TypeError.
+      if (format === 'jwk' && typeof (data as JsonWebKey).kty !== 'string') throw domError('DataError', "JWK member 'kty' is missing");
       return p.importKey(format, data, alg, Boolean(args[3]), usages, keyOptions(args[5]));
     });
   }

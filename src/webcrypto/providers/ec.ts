@@ -14,7 +14,7 @@ import type { JsonWebKey } from '../../keys/jwk.js';
 import { exportAsymmetric, importAsymmetric, type AsymmetricKind } from '../asymmetric.js';
 import { domError } from '../errors.js';
 import { SealedKey, keyAttributes, keyOptions, sortUsages, type WebKeyUsage } from '../key.js';
-import { arrayBuffer, requireUsages, view, WEB_HASHES, webHash, type FacadeContext } from '../params.js';
+import { arrayBuffer, b64u, requireUsages, view, WEB_HASHES, webHash, type FacadeContext } from '../params.js';
 import type { DerivedKeySpec } from './secret.js';
 
 const NAMED_CURVES = { 'P-256': 'secp256r1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' } as const satisfies Record<string, CurveName>;
@@ -214,11 +214,16 @@ export class HsmEd25519Provider extends core.Ed25519Provider {
 
   override async onImportKey(format: KeyFormat, keyData: JsonWebKey | ArrayBuffer, _algorithm: Algorithm, extractable: boolean, usages: KeyUsage[], options?: unknown): Promise<SealedKey> {
     if (format === 'jwk' && (keyData as JsonWebKey).crv !== 'Ed25519') throw domError('DataError', 'JWK crv must be Ed25519');
-    const k: AsymmetricKind = { hsmType: 'ed25519', curve: 'ed25519', jwkKty: 'OKP', jwkUse: 'sig', privateUsages: ['sign'], publicUsages: ['verify'] };
-    return importAsymmetric(this.#ctx, k, format, keyData, extractable, usages, keyOptions(options), async () => ({ name: 'Ed25519' }));
+    const k: AsymmetricKind = { hsmType: 'ed25519', curve: 'ed25519', jwkKty: 'OKP', jwkUse: 'sig', jwkAlg: ['Ed25519', 'EdDSA'], privateUsages: ['sign'], publicUsages: ['verify'] };
+    const jwk = format === 'jwk' ? (keyData as JsonWebKey) : undefined;
+    return importAsymmetric(this.#ctx, k, format, keyData, extractable, usages, keyOptions(options), async (h) => {
+      // A private JWK's x must be d's public key (the import computes it from d).
+      if (jwk?.d !== undefined && (typeof jwk.x !== 'string' || b64u(await h.exportPublicKey('raw')) !== jwk.x)) throw domError('DataError', "JWK member 'x' is not the public key of 'd'");
+      return { name: 'Ed25519' };
+    });
   }
 
   override async onExportKey(format: KeyFormat, key: SealedKey): Promise<ArrayBuffer | JsonWebKey> {
-    return exportAsymmetric(key, format);
+    return exportAsymmetric(key, format, () => ({ alg: 'Ed25519' }));  // as node writes it
   }
 }

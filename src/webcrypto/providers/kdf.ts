@@ -92,9 +92,14 @@ export class SoftPbkdf2Provider extends core.Pbkdf2Provider {
     webHash(a);
   }
 
+  // Zero iterations is the spec's OperationError (webcrypto-core says TypeError), on deriveBits and deriveKey alike.
+  override checkAlgorithmParams(algorithm: Pbkdf2Params): void {
+    if (typeof algorithm.iterations === 'number' && algorithm.iterations === 0) throw domError('OperationError', 'iterations must not be 0');
+    super.checkAlgorithmParams(algorithm);
+  }
+
   override checkDeriveBits(algorithm: Pbkdf2Params, baseKey: CryptoKey, _length: number | null, options: { keyUsage?: boolean } = {}): void {
     this.checkAlgorithmName(algorithm);
-    if (typeof algorithm.iterations === 'number' && algorithm.iterations === 0) throw domError('OperationError', 'iterations must not be 0');
     this.checkAlgorithmParams(algorithm);
     this.checkCryptoKey(baseKey, options.keyUsage ? 'deriveBits' : undefined);
   }
