@@ -346,6 +346,19 @@ describe('Ed25519 JWKs, JWKs without kty, PBKDF2 with no iterations: as node ans
     expect(exported.alg).toBe('Ed25519');
   });
 
+  it('SPKI with a compressed EC point imports, as the same point raw does, and verifies node\'s signatures', async () => {
+    const { s } = await subtleFor();
+    for (const [curve, size, prefix] of [['P-256', 32, '3039301306072a8648ce3d020106082a8648ce3d030107032200'], ['P-384', 48, '3046301006072a8648ce3d020106052b81040022033200']] as const) {
+      const pair = await ns.generateKey({ name: 'ECDSA', namedCurve: curve }, true, ['sign', 'verify']) as wc.CryptoKeyPair;
+      const raw = Buffer.from(await ns.exportKey('raw', pair.publicKey));
+      const compressed = Buffer.concat([Buffer.from([0x02 | (raw[raw.length - 1]! & 1)]), raw.subarray(1, 1 + size)]);
+      const pub = await s.importKey('spki', Buffer.concat([Buffer.from(prefix, 'hex'), compressed]), { name: 'ECDSA', namedCurve: curve }, true, ['verify']);
+      const hash = curve === 'P-256' ? 'SHA-256' : 'SHA-384';
+      const sig = await ns.sign({ name: 'ECDSA', hash }, pair.privateKey, data);
+      expect([curve, await s.verify({ name: 'ECDSA', hash }, pub, sig, data)]).toEqual([curve, true]);
+    }
+  });
+
   it('a JWK without kty is DataError (not TypeError); PBKDF2 deriveKey with 0 iterations is OperationError', async () => {
     const { s } = await subtleFor();
     expect(await nameOf(s.importKey('jwk', { k: 'AAAAAAAAAAAAAAAAAAAAAA' }, { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']))).toBe('DataError');

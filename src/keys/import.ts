@@ -57,9 +57,16 @@ export function octetString(raw: Uint8Array): Uint8Array {
 function ecCurve(key: KeyObject) {
   return curveByName(String(key.asymmetricKeyDetails?.namedCurve));
 }
+// The SPKI ends with BIT STRING { 0 unused bits, the point }, and node keeps the point in the form it
+// was given: uncompressed (2 * size + 1 bytes) or compressed (size + 1), which the token takes too.
 function ecPoint(pub: KeyObject, size: number): Uint8Array {
   const spki = pub.export({ format: 'der', type: 'spki' });
-  return Uint8Array.from(spki.subarray(spki.length - (2 * size + 1))); // uncompressed point ends the SPKI
+  for (const n of [2 * size + 1, size + 1]) {
+    const at = spki.length - n;
+    const form = n === 2 * size + 1 ? spki[at] === 0x04 : spki[at] === 0x02 || spki[at] === 0x03;
+    if (at >= 2 && form && spki[at - 1] === 0 && spki[at - 2] === n + 1) return Uint8Array.from(spki.subarray(at));
+  }
+  throw new TypeError('the EC public key has no point sealhsm can read');
 }
 const PKCS8_KEY_TYPES: Record<string, number> = { rsa: CKK.RSA, ec: CKK.EC, ed25519: CKK.EC_EDWARDS };
 
