@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CKA, CKK, CKM, CKO, call, native, type NativeTemplate } from '../src/index.js';
-import { codeOf, openToken, type TestToken } from './helpers/hsm.js';
+import { codeOf, openCloudToken, openToken, type TestToken } from './helpers/hsm.js';
 
 type Path = 'set' | 'copy';
 type Outcome = 'ok' | string;
@@ -49,23 +49,11 @@ const flag = async (session: number, key: number, attr: number) => {
   return v?.value?.[0] === 1;
 };
 
-interface CloudToken { slot: number; alice: number; close(): void }
-/** A CloudHSM-profile token with alice logged in; `asAdmin` runs `f` with the admin logged in instead. */
-async function cloudToken(): Promise<CloudToken> {
-  const slot = native.createToken('cloudhsm', 'latches');
-  await native.activate(slot, 'admin-password');
-  await native.login(slot, 'admin', 'admin-password');
-  await native.createUser(slot, 'alice', 'alice-password', 'crypto-user');
-  native.logout(slot);
-  await native.login(slot, 'alice', 'alice-password');
-  return { slot, alice: native.openSession(slot, true), close: () => native.removeToken(slot) };
-}
-
 let p11: TestToken;
-let cloud: CloudToken;
+let cloud: TestToken;
 beforeAll(async () => {
   p11 = await openToken('latches');
-  cloud = await cloudToken();
+  cloud = await openCloudToken('latches');
 });
 afterAll(() => {
   p11.close();
@@ -101,9 +89,9 @@ describe('one-way and admin-only attributes, by path and direction', () => {
       });
     }
     it(`cloudhsm set-attribute: ${row.name} ${row.from} → ${row.to} is ${row.cloudhsm}`, async () => {
-      const key = await keyWith(cloud.alice, cloud.slot, row.attr, row.from, 'cloudhsm');
-      expect(await codeOf(call(native.setAttributes(cloud.alice, key, [[row.attr, row.to]])))).toBe(row.cloudhsm === 'ok' ? undefined : row.cloudhsm);
-      expect(await flag(cloud.alice, key, row.attr)).toBe(row.cloudhsm === 'ok' ? row.to : row.from);
+      const key = await keyWith(cloud.session, cloud.slot, row.attr, row.from, 'cloudhsm');
+      expect(await codeOf(call(native.setAttributes(cloud.session, key, [[row.attr, row.to]])))).toBe(row.cloudhsm === 'ok' ? undefined : row.cloudhsm);
+      expect(await flag(cloud.session, key, row.attr)).toBe(row.cloudhsm === 'ok' ? row.to : row.from);
     });
   }
 
@@ -114,13 +102,13 @@ describe('one-way and admin-only attributes, by path and direction', () => {
       expect([name, 'set', await codeOf(call(native.setAttributes(p11.session, key, t)))]).toEqual([name, 'set', RO]);
       expect([name, 'copy', await codeOf(call(native.copyObject(p11.session, key, t)))]).toEqual([name, 'copy', RO]);
       expect([name, 'generate', await codeOf(call(native.generateKey(p11.session, { type: CKM.AES_KEY_GEN }, [...AES, ...t])))]).toEqual([name, 'generate', RO]);
-      expect([name, 'cloudhsm', await codeOf(call(native.setAttributes(cloud.alice, await call(native.generateKey(cloud.alice, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]])), t)))]).toEqual([name, 'cloudhsm', RO]);
+      expect([name, 'cloudhsm', await codeOf(call(native.setAttributes(cloud.session, await call(native.generateKey(cloud.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]])), t)))]).toEqual([name, 'cloudhsm', RO]);
     }
   });
 
   it('C_CopyObject is refused in the CloudHSM profiles through the addon as through the module', async () => {
-    const key = await call(native.generateKey(cloud.alice, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]]));
-    expect(await codeOf(call(native.copyObject(cloud.alice, key, [])))).toBe('CKR_FUNCTION_NOT_SUPPORTED');
+    const key = await call(native.generateKey(cloud.session, { type: CKM.AES_KEY_GEN }, [[CKA.VALUE_LEN, 32]]));
+    expect(await codeOf(call(native.copyObject(cloud.session, key, [])))).toBe('CKR_FUNCTION_NOT_SUPPORTED');
   });
 });
 

@@ -83,21 +83,24 @@ VendorParams ReadVendor(const CK_MECHANISM* mech) {
   return {k.prftype, DataParams(k.pDataParams, k.ulNumberOfDataParams)};
 }
 
+// A vendor counter format or DKM length format: its width in bits (the DKM length over the derived key).
+CK_ULONG CounterWidth(const CK_PRF_DATA_PARAM& d) {
+  return CopyOut<CK_CLOUDHSM_SP800_108_COUNTER_FORMAT>(d.pValue, d.ulValueLen, "the counter format").ulWidthInBits;
+}
+CK_ULONG DkmWidth(const CK_PRF_DATA_PARAM& d) {
+  auto f = CopyOut<CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT>(d.pValue, d.ulValueLen, "the DKM format");
+  if (f.dkmLengthMethod != CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: the DKM length is over the derived key");
+  return f.ulWidthInBits;
+}
+
 // The older vendor layout (hmac_kdf): typed counter format, label, context, DKM format, laid out
 // as [i] || label || 0x00 || context || [L].
 void CloudHsm(const VendorParams& v, MechParams& m) {
   m.prf = v.prf;
   for (const CK_PRF_DATA_PARAM& d : v.data) {
     switch (d.type) {
-      case CK_CLOUDHSM_PRF_COUNTER_FORMAT:
-        m.counter_bits = CopyOut<CK_CLOUDHSM_SP800_108_COUNTER_FORMAT>(d.pValue, d.ulValueLen, "the counter format").ulWidthInBits;
-        break;
-      case CK_CLOUDHSM_PRF_DKM_FORMAT: {
-        auto f = CopyOut<CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT>(d.pValue, d.ulValueLen, "the DKM format");
-        if (f.dkmLengthMethod != CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: the DKM length is over the derived key");
-        m.dkm_bits = f.ulWidthInBits;
-        break;
-      }
+      case CK_CLOUDHSM_PRF_COUNTER_FORMAT: m.counter_bits = CounterWidth(d); break;
+      case CK_CLOUDHSM_PRF_DKM_FORMAT: m.dkm_bits = DkmWidth(d); break;
       case CK_CLOUDHSM_PRF_LABEL: m.source_data = ValueOf(d); break;
       case CK_CLOUDHSM_PRF_CONTEXT: m.context = ValueOf(d); break;
       default: Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: data parameter types are the counter format, label, context and DKM format");
@@ -125,15 +128,12 @@ void CloudHsm2023(const VendorParams& v, MechParams& m) {
       case CK_CLOUDHSM_SP800_108_ITERATION_VARIABLE:
         if (counter_seen) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: one iteration variable");
         counter_seen = true;
-        m.counter_bits = CopyOut<CK_CLOUDHSM_SP800_108_COUNTER_FORMAT>(d.pValue, d.ulValueLen, "the counter format").ulWidthInBits;
+        m.counter_bits = CounterWidth(d);
         break;
-      case CK_CLOUDHSM_SP800_108_DKM_LENGTH: {
-        auto f = CopyOut<CK_CLOUDHSM_SP800_108_DKM_LENGTH_FORMAT>(d.pValue, d.ulValueLen, "the DKM format");
-        if (f.dkmLengthMethod != CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS) Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: the DKM length is over the derived key");
-        m.dkm_bits = f.ulWidthInBits;
+      case CK_CLOUDHSM_SP800_108_DKM_LENGTH:
+        m.dkm_bits = DkmWidth(d);
         dkm_seen = true;
         break;
-      }
       default: Fail(CKR_MECHANISM_PARAM_INVALID, "SP 800-108: data parameter types are byte arrays, one iteration variable and a DKM length");
     }
   }

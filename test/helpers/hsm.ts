@@ -20,6 +20,19 @@ export async function openToken(label = 'test'): Promise<TestToken> {
   return { slot, session, close: () => native.removeToken(slot) };
 }
 
+/** A CloudHSM-profile memory token with its admin activated and crypto user alice logged in
+ *  ('alice-password'); the session is read-write. */
+export async function openCloudToken(label = 'cloud'): Promise<TestToken> {
+  const slot = native.createToken('cloudhsm', label);
+  await native.activate(slot, 'admin-password');
+  await native.login(slot, 'admin', 'admin-password');
+  await native.createUser(slot, 'alice', 'alice-password', 'crypto-user');
+  native.logout(slot);
+  await native.login(slot, 'alice', 'alice-password');
+  const session = native.openSession(slot, true);
+  return { slot, session, close: () => native.removeToken(slot) };
+}
+
 /** Imports with extra attributes appended (usage flags etc.). */
 export function importKey(t: TestToken, material: NativeTemplate, extra: NativeTemplate = []): Promise<number> {
   return call(native.createObject(t.session, [...material, ...extra]));
