@@ -8,29 +8,27 @@ export interface TestToken {
   close(): void;
 }
 
-/** A pkcs11-profile token with its SO PIN set, the normal user created, and that user logged in. */
-export async function openToken(label = 'test'): Promise<TestToken> {
-  const slot = native.createToken('pkcs11', label);
-  await native.activate(slot, 'so-pin-1234');
-  await native.login(slot, 'so', 'so-pin-1234');
-  await native.createUser(slot, 'user', 'user-pin-1234', 'crypto-user');
+// A memory token activated by its admin, with one crypto user made and logged in, and a read-write session.
+async function provisioned(profile: ProfileName, label: string, admin: [string, string], user: [string, string]): Promise<TestToken> {
+  const slot = native.createToken(profile, label);
+  await native.activate(slot, admin[1]);
+  await native.login(slot, admin[0], admin[1]);
+  await native.createUser(slot, user[0], user[1], 'crypto-user');
   native.logout(slot);
-  await native.login(slot, 'user', 'user-pin-1234');
+  await native.login(slot, user[0], user[1]);
   const session = native.openSession(slot, true);
   return { slot, session, close: () => native.removeToken(slot) };
 }
 
+/** A pkcs11-profile token with its SO PIN set, the normal user created, and that user logged in. */
+export function openToken(label = 'test'): Promise<TestToken> {
+  return provisioned('pkcs11', label, ['so', 'so-pin-1234'], ['user', 'user-pin-1234']);
+}
+
 /** A CloudHSM-profile memory token with its admin activated and crypto user alice logged in
  *  ('alice-password'); the session is read-write. */
-export async function openCloudToken(label = 'cloud'): Promise<TestToken> {
-  const slot = native.createToken('cloudhsm', label);
-  await native.activate(slot, 'admin-password');
-  await native.login(slot, 'admin', 'admin-password');
-  await native.createUser(slot, 'alice', 'alice-password', 'crypto-user');
-  native.logout(slot);
-  await native.login(slot, 'alice', 'alice-password');
-  const session = native.openSession(slot, true);
-  return { slot, session, close: () => native.removeToken(slot) };
+export function openCloudToken(label = 'cloud'): Promise<TestToken> {
+  return provisioned('cloudhsm', label, ['admin', 'admin-password'], ['alice', 'alice-password']);
 }
 
 /** Imports with extra attributes appended (usage flags etc.). */
