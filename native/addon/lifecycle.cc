@@ -117,21 +117,13 @@ Napi::Value TokenInfo(const Napi::CallbackInfo& info) {
 
 // ---- users and login: the token's, for the whole application (CloudHSM §2, PKCS#11 C_Login)
 
-// claimService(slot, name) / releaseService(slot, name): Token::ClaimService.
-Napi::Value ClaimService(const Napi::CallbackInfo& info) {
+// claimService(slot, name) / releaseService(slot, name): Token::ClaimService / ReleaseService.
+template <void (Token::*Method)(const std::string&)>
+Napi::Value ServiceClaim(const Napi::CallbackInfo& info) {
   CK_SLOT_ID slot = ToUlong(info[0], "slot");
   std::string name = ToString(info[1], "name");
   return RunSync(info.Env(), [&] {
-    Library::Instance().TokenAt(slot)->ClaimService(name);
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value ReleaseService(const Napi::CallbackInfo& info) {
-  CK_SLOT_ID slot = ToUlong(info[0], "slot");
-  std::string name = ToString(info[1], "name");
-  return RunSync(info.Env(), [&] {
-    Library::Instance().TokenAt(slot)->ReleaseService(name);
+    (Library::Instance().TokenAt(slot).get()->*Method)(name);
     return info.Env().Undefined();
   });
 }
@@ -286,8 +278,8 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("removeToken", Napi::Function::New(env, RemoveToken, "removeToken"));
   e.Set("openToken", Napi::Function::New(env, OpenToken, "openToken"));
   e.Set("backupToken", Napi::Function::New(env, BackupToken, "backupToken"));
-  e.Set("claimService", Napi::Function::New(env, ClaimService, "claimService"));
-  e.Set("releaseService", Napi::Function::New(env, ReleaseService, "releaseService"));
+  e.Set("claimService", Napi::Function::New(env, ServiceClaim<&Token::ClaimService>, "claimService"));
+  e.Set("releaseService", Napi::Function::New(env, ServiceClaim<&Token::ReleaseService>, "releaseService"));
   e.Set("openSession", Napi::Function::New(env, OpenSession, "openSession"));
   e.Set("closeSession", Napi::Function::New(env, CloseSession, "closeSession"));
   e.Set("tokenInfo", Napi::Function::New(env, TokenInfo, "tokenInfo"));
