@@ -275,6 +275,12 @@ describe('sealhsm token accept-rollback', () => {
     expect(ok.code, ok.out + ok.err).toBe(0);
     expect(ok.json.data).toMatchObject({ accepted: true, by: 'admin' });
     expect(readFileSync(join(t.dir, 'operator.log'), 'utf8')).toContain('admin accepted generation');
+    // Alice's objects went back too, and only her key vouches for them: she accepts them herself.
+    const hers = cli(['key', 'list'], t.alice);
+    expect(JSON.stringify(hers.json.data)).toMatch(/objects of user 'alice'.*accept-rollback --username alice/);
+    const mine = cli(['token', 'accept-rollback', '--dir', t.dir, '--username', 'alice'], { SEALHSM_PASSWORD: 'alice-password' });
+    expect(mine.json.data, mine.out + mine.err).toMatchObject({ accepted: true, by: 'alice' });
+    expect(readFileSync(join(t.dir, 'operator.log'), 'utf8')).toMatch(/alice accepted generation \d+ of user 'alice''s objects/);
     const list = cli(['key', 'list'], t.alice);
     expect(list.code, list.out + list.err).toBe(0);
     expect(JSON.stringify(list.json.data)).toContain('before');

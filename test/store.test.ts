@@ -209,8 +209,8 @@ describe('tamper and corruption are detected, named, and contained', () => {
     expect(await codeOf(SealHsm.open({ dir: notToken }))).toMatch(/^CKR_/);
     const newer = tempDir();
     (await newToken(newer)).close();
-    sql(newer, "UPDATE meta SET value = CAST('3' AS BLOB) WHERE key = 'format'");
-    expect(await SealHsm.open({ dir: newer }).catch((e: Error) => e.message)).toMatch(/token format 3, newer than this sealhsm reads \(2\)/);
+    sql(newer, "UPDATE meta SET value = CAST('4' AS BLOB) WHERE key = 'format'");
+    expect(await SealHsm.open({ dir: newer }).catch((e: Error) => e.message)).toMatch(/token format 4, newer than this sealhsm reads \(3\)/);
     expect(await codeOf(SealHsm.open({ dir: tempDir() }))).toBe('CKR_TOKEN_NOT_PRESENT');
   });
 });

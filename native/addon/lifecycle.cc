@@ -205,8 +205,9 @@ Napi::Value ChangePassword(const Napi::CallbackInfo& info) {
     CK_SLOT_ID slot = ToUlong(a[0], "slot");
     std::string user = ToString(a[1], "user");
     auto pw = std::make_shared<SecureBytes>(ToSecret(a[2], "password"));
-    return [slot, user, pw]() -> Result {
-      Library::Instance().TokenAt(slot)->ChangePassword(user, pw->view());
+    bool discard_keys = a.Length() > 3 && a[3].IsBoolean() && a[3].As<Napi::Boolean>().Value();
+    return [slot, user, pw, discard_keys]() -> Result {
+      Library::Instance().TokenAt(slot)->ChangePassword(user, pw->view(), discard_keys);
       return std::monostate{};
     };
   });

@@ -355,6 +355,9 @@ std::shared_ptr<Object> CopyObject(const Object& o) {
   c->creator = o.creator;
   c->owner = o.owner;
   c->shared_with = o.shared_with;
+  c->holder = o.holder;
+  c->endorsement = o.endorsement;
+  c->sealed_away = o.sealed_away;
   return c;
 }
 

@@ -26,6 +26,12 @@ struct Object {
   CK_SESSION_HANDLE creator = 0;  // for session objects: they die with this session
   std::string owner;              // the crypto user that generated, imported or unwrapped it
   std::set<std::string> shared_with;
+  // Persistent token objects: the user whose signature the row carries, an admin's signature of its
+  // CKA_TRUSTED (empty unless true), and whether the material is sealed away from this process's
+  // user (read for its attributes only: an admin listing keys).
+  std::string holder;
+  Bytes endorsement;
+  bool sealed_away = false;
 
   bool IsKey() const { return cls == CKO_SECRET_KEY || cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY; }
   bool Flag(CK_ATTRIBUTE_TYPE t) const { return attrs.BoolOr(t, false); }

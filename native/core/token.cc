@@ -5,6 +5,7 @@
 // → CKR_KEY_FUNCTION_NOT_PERMITTED, size outside the mechanism's range → CKR_KEY_SIZE_RANGE. Users
 // and login are in token_users.cc, key management in token_keys.cc, operations in token_crypto.cc.
 #include "token.h"
+#include "token_formats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -150,9 +151,27 @@ void Token::Replace(CK_OBJECT_HANDLE h, const ObjectRef& before, std::shared_ptr
     if (!before->IsTokenObject()) {
       Fail(CKR_ATTRIBUTE_READ_ONLY, "on a persistent token a session key cannot become a token key; make it with token=true");
     }
-    StoredObject row = ToStored(*after);
-    row.handle = h;
-    store_->Update(row, Resealer(*after));
+    Secrets writer = Writer();
+    if (writer && after->holder == writer->name) {
+      StoredObject row = ToStored(*after);
+      row.handle = h;
+      store_->Update(row, Resealer(*after));
+    } else {
+      // Someone other than the holder (an admin setting CKA_TRUSTED) cannot sign for the holder:
+      // the holder's signature must still cover the row, and an admin's endorsement is added.
+      std::optional<StoredObject> row = store_->Load(h);
+      if (!row) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was destroyed meanwhile");
+      StoredObject next = *row;
+      next.attrs = ToStored(*after).attrs;
+      next.shared_with = after->shared_with;
+      ByteView id = store_->token_id();
+      if (formats::RowMessage(id, next) != formats::RowMessage(id, *row)) {
+        Fail(CKR_ACTION_PROHIBITED, "only '" + after->holder + "', who wrote the object, may change it (its row carries that user's signature)");
+      }
+      Endorse(next);
+      store_->Update(next, nullptr);
+      after->endorsement = next.tsig;
+    }
   }
   std::unique_lock lock(mu_);
   auto it = objects_.find(h);
@@ -176,6 +195,7 @@ const MechanismInfo& Token::MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS functi
 ObjectRef Token::UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const {
   RequireKeyUser();
   ObjectRef key = Lookup(h, invalid);
+  if (key->sealed_away) Fail(invalid, "the key's material is sealed for its owner and the users it is shared with");
   if (!key->IsKey() || !ClassDoes(key->cls, usage) || (m.key_types & KeyTypeBit(key->key_type)) == 0) {
     Fail(usage == CKA_WRAP ? CKR_WRAPPING_KEY_TYPE_INCONSISTENT : usage == CKA_UNWRAP ? CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT : CKR_KEY_TYPE_INCONSISTENT,
          std::string(m.name) + " cannot use this key's class or type");
@@ -308,7 +328,7 @@ std::vector<AttributeValue> Token::GetAttributes(Session&, CK_OBJECT_HANDLE h, c
     AttributeValue v{type, CKR_OK, {}};
     const AttrRule* rule = FindRule(type, obj->cls, obj->key_type);
     if (rule != nullptr && (rule->origin & kSecretPart)) {
-      bool readable = obj->cls == CKO_SECRET_KEY && profile_.secret_value_readable && !obj->Flag(CKA_SENSITIVE) &&
+      bool readable = obj->cls == CKO_SECRET_KEY && profile_.secret_value_readable && !obj->sealed_away && !obj->Flag(CKA_SENSITIVE) &&
                       obj->Flag(CKA_EXTRACTABLE);
       if (readable) {
         v.value = ToBytes(obj->secret.view());

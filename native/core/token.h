@@ -23,6 +23,7 @@
 #include "session.h"
 #include "store/file_lock.h"
 #include "store/token_store.h"
+#include "store/user_keys.h"
 #include "users.h"
 
 namespace hsm {
@@ -87,7 +88,10 @@ class Token {
   std::optional<LoginState> WhoIsLoggedIn() const;
   void CreateUser(const std::string& user, ByteView password, Role role);
   void DeleteUser(const std::string& user);
-  void ChangePassword(const std::string& user, ByteView password);
+  // An admin changing another user's password resets it (token format 3): without the old password
+  // nothing opens the user's keys, so a user who holds objects is refused unless `discard_keys`
+  // says to delete them (recorded in operator.log). A user changing its own keeps them.
+  void ChangePassword(const std::string& user, ByteView password, bool discard_keys = false);
   std::vector<UserView> ListUsers() const;
   // A memory token's users from a provisioning file (salted verifiers, no passwords): the module's
   // `users=` slot option. The admin among them activates the token. CKR_ARGUMENTS_BAD on a bad list.
@@ -195,17 +199,34 @@ class Token {
   int CountAttempt(const std::string& name);    // failures before this attempt; auth_mu_ held
   void ClearAttempts(const std::string& name);  // auth_mu_ held
   void SaveUser(const std::string& name);           // auth_mu_ held
-  void WrapMasterFor(const std::string& name, const SecureBytes& kek);  // auth_mu_ held
-  // Persistent tokens: the password proven by opening the user's own wrap of the master key, then
-  // the token state verified with it (auth_mu_ held).
-  void ProveAndUnlock(const std::string& name, const SecureBytes& kek, const std::string* accept_rollback_by = nullptr);
-  void UnlockStore(const std::string* accept_rollback_by = nullptr);  // auth_mu_ held, master_ open
-  void CloseMaster();  // auth_mu_ held: wipes the master key unless an unseal key keeps it open
-  SecureBytes MasterCopy() const;                                       // CKR_USER_NOT_LOGGED_IN if closed
+  // Persistent tokens (token_user_keys.cc; auth_mu_ held). The password proven by opening the user's
+  // own wrap of the state key and its UK; the token state, the user's keys and the user's own state
+  // verified with them. Returns what the UK opens.
+  using Secrets = std::shared_ptr<const userkeys::UserSecrets>;
+  // `accept_*_rollback`: who accepts an older state of the token (an admin) or of the user's objects.
+  Secrets ProveAndUnlock(const std::string& name, const SecureBytes& kek, const std::string* accept_token_rollback = nullptr,
+                         const std::string* accept_user_rollback = nullptr);
+  void UnlockStore(const std::string* accept_rollback_by = nullptr);  // master_ open
+  Secrets OpenUserKeys(const User& u, ByteView wrapped_keys) const;   // the UK's keys, checked against the record
+  // A new user's record (or a reset one's): fresh keys, certified with the admin key of `certifier`
+  // (or `admin_seed` at activation), wrapped under `kek`. Sets u's key columns; returns its keys.
+  Secrets NewUserKeys(User& u, const SecureBytes& kek, ByteView admin_seed, bool holds_admin_key);
+  void WrapUserKeys(User& u, const SecureBytes& kek, const userkeys::UserSecrets& keys) const;
+  void RekeySelf(const std::string& name, const SecureBytes& kek, const Secrets& now);  // a user's own password change
+  void ResetOther(const std::string& name, ByteView password, bool discard_keys);  // an admin's reset
+  void ActivateStore(const SecureBytes& kek, const std::string* label = nullptr);  // the first admin's keys and the admin key
+  void SaveUnsealWrap();  // the unseal key's wrap of the logged-in user's keys, the first time both are open
+  void CloseMaster();  // wipes the state key and the user's keys unless an unseal key keeps them open
+  Secrets Writer() const;  // whose keys write objects now: the logged-in user's, else the unseal key's user's
   SecureBytes Payload(const Object& o) const;                           // what an object's seal protects
-  TokenStore::Sealer Resealer(const Object& o) const;                   // seals o's payload into a row
-  void SaveUnsealWrap();  // the unseal key's wrap of the master key, the first time both are open
-  ObjectRef LoadStored(const StoredObject& row) const;  // verifies the seal
+  // Persistent tokens (token_seal.cc): how a row is sealed for its readers and signed by its holder,
+  // and read back — the holder's signature, its certificate and CKA_TRUSTED's endorsement checked,
+  // the material opened when this process's user may open it.
+  TokenStore::Sealer Resealer(const Object& o) const;
+  ObjectRef LoadStored(const StoredObject& row) const;
+  std::map<std::string, Bytes> Recipients(const Object& o, const std::string& writer) const;  // sharing keys of the other readers
+  std::optional<User> CertifiedUser(const std::string& name) const;  // the record, its certificate verified; no lock held
+  void Endorse(StoredObject& row) const;  // an admin's CKA_TRUSTED on a row another user holds
   StoredObject ToStored(const Object& o) const;
   void DropCachedTokenObjects() const;              // mu_ held
   ObjectRef UsableKey(CK_OBJECT_HANDLE h, const MechanismInfo& m, CK_ATTRIBUTE_TYPE usage, CK_RV invalid) const;
@@ -234,8 +255,13 @@ class Token {
   mutable UserDb users_;
   std::optional<LoginState> login_;
   std::unique_ptr<TokenStore> store_;
-  SecureBytes master_;                 // persistent tokens: the master key while it is open
+  SecureBytes master_;                 // persistent tokens: the state key while it is open
+  Secrets me_;                         // persistent tokens: the logged-in user's keys
+  Secrets unsealed_;                   // the keys of the user the unseal key opens
   std::optional<SecureBytes> unseal_;  // the unseal key's KEK, when the service gave one
+  mutable Bytes admin_public_;         // the token's admin key, which certifies users (auth_mu_)
+  mutable std::mutex certs_mu_;
+  mutable std::set<Bytes> certified_;  // user records whose certificate verified (name, keys, cert)
   mutable std::set<std::string> damaged_users_;  // persistent: user rows that failed their MAC
   int unknown_failures_ = 0;           // memory tokens: failed logins with unknown names
   std::map<std::string, std::unique_ptr<FileLock>> services_;  // auth_mu_: see ClaimService

@@ -237,6 +237,7 @@ void Token::DigestKey(Session& s, CK_OBJECT_HANDLE h) {
   try {
     key = Lookup(h, CKR_KEY_HANDLE_INVALID);
     if (key->cls != CKO_SECRET_KEY) Fail(CKR_KEY_INDIGESTIBLE, "only a secret key's value can be digested");
+    if (key->sealed_away) Fail(CKR_KEY_HANDLE_INVALID, "the key's material is sealed for its owner and the users it is shared with");
   } catch (...) {
     EndOperation(s, OpKind::kDigest);
     throw;

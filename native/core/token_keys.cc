@@ -107,6 +107,7 @@ Bytes Token::WrapKey(Session&, const MechParams& m, CK_OBJECT_HANDLE wrapping, C
   const MechanismInfo& mech = MechanismFor(m.type, CKF_WRAP);
   ObjectRef wk = UsableKey(wrapping, mech, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID);
   ObjectRef key = Owned(key_handle, CKR_KEY_HANDLE_INVALID, CKR_KEY_NOT_WRAPPABLE, "wrap");
+  if (key->sealed_away) Fail(CKR_KEY_HANDLE_INVALID, "the key's material is sealed for its owner and the users it is shared with");
   if (key->cls != CKO_SECRET_KEY && key->cls != CKO_PRIVATE_KEY) Fail(CKR_KEY_NOT_WRAPPABLE, "only secret and private keys are wrapped");
   if (!key->Flag(CKA_EXTRACTABLE)) Fail(CKR_KEY_UNEXTRACTABLE, "the key's CKA_EXTRACTABLE is false");
   if (key->Flag(CKA_WRAP_WITH_TRUSTED) && !wk->Flag(CKA_TRUSTED)) Fail(CKR_KEY_NOT_WRAPPABLE, "the key may only be wrapped by a trusted key");

@@ -1,49 +1,44 @@
 // native/core/token_persist.cc
 //
-// The persistent side of Token (DESIGN "The sealed slot", "Storage"): the master key opened by an
-// unseal key for unattended services; token objects written through to the store sealed with
-// AES-256-GCM under the master key (key pairs in one transaction, quotas checked inside it); rows
-// read back lazily, verified, and cached until another process changes them. Users and the login
-// proof are in token_users.cc.
+// The persistent side of Token (DESIGN "The sealed slot", "Storage"): one user's keys opened by an
+// unseal key for unattended services; token objects written through to the store (key pairs in one
+// transaction, quotas checked inside it); rows read back lazily, verified, and cached until another
+// process changes them. How rows are sealed and signed is token_seal.cc; users and the login proof
+// are token_users.cc and token_user_keys.cc.
 #include <openssl/x509.h>
 
 #include "keys.h"
 #include "store/seal.h"
 #include "token.h"
+#include "token_formats.h"
 
 namespace hsm {
-
-namespace {
-
-Bytes UnsealAad(ByteView token_id) {
-  statemac::Message m("sealhsm unseal v2");
-  m.Add(token_id);
-  return m.bytes();
-}
-
-}  // namespace
 
 Token::Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key)
     : profile_(profile), label_(store->label()), users_(profile, store->max_failed_logins()), store_(std::move(store)) {
   next_handle_ = kFirstSessionHandle;
   users_.Replace(store_->Users());
+  admin_public_ = store_->AdminPublic();
   if (!unseal_key) return;
   if (unseal_key->size() != 32) Fail(CKR_ARGUMENTS_BAD, "an unseal key is 32 bytes");
   unseal_ = std::move(*unseal_key);
-  auto wrap = store_->UnsealWrap();
-  if (!wrap) return;  // wrapped the first time the master key is open
+  auto record = store_->UnsealWrap();
+  if (!record) return;  // made at the first login with the key: it then opens that user's keys
+  const auto& [user, wrap] = *record;
+  SecureBytes keys;
   try {
-    master_ = seal::Open(unseal_->view(), UnsealAad(store_->token_id()), *wrap, "the token's unseal record");
+    keys = seal::Open(unseal_->view(), formats::UnsealAad(store_->token_id(), user), wrap, "the token's unseal record");
   } catch (const Error&) {
     Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "the unseal key does not open this token (wrong key, or the token was tampered with)");
   }
+  const User* u = users_.Find(user);
+  if (u == nullptr || keys.size() != 64) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "the unseal key opens the keys of '" + user + "', who is no user of this token");
+  std::lock_guard lock(auth_mu_);
+  master_ = SecureBytes(ByteView(keys.data(), 32));
   UnlockStore();  // verifies the whole token state at open
-}
-
-void Token::SaveUnsealWrap() {
-  if (unseal_ && !master_.empty() && !store_->UnsealWrap()) {
-    store_->PutUnsealWrap(seal::Seal(unseal_->view(), UnsealAad(store_->token_id()), master_.view()));
-  }
+  unsealed_ = OpenUserKeys(*u, keys.view());
+  store_->VerifyUserState(user, unsealed_->mac_key);
+  store_->SetWriter(user, &unsealed_->mac_key);
 }
 
 void Token::Backup(const std::string& dest_dir) {
@@ -79,6 +74,7 @@ void Token::Refresh() const {
   if (changes.all || changes.users) {
     std::lock_guard lock(auth_mu_);
     users_.Replace(store_->Users());
+    admin_public_ = store_->AdminPublic();
     if (store_->Unlocked()) {
       damaged_users_.clear();
       for (const User& u : users_.All()) {
@@ -101,23 +97,11 @@ void Token::DropCachedTokenObjects() const {
   cache_order_.clear();
 }
 
-SecureBytes Token::MasterCopy() const {
-  std::lock_guard lock(auth_mu_);
-  if (master_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need the master key)");
-  return master_.CloneSecret();
-}
-
 SecureBytes Token::Payload(const Object& o) const {
+  if (o.sealed_away) Fail(CKR_KEY_HANDLE_INVALID, "the key's material is sealed for its owner and the users it is shared with");
   if (o.cls == CKO_SECRET_KEY) return o.secret.CloneSecret();
   if (o.cls == CKO_PRIVATE_KEY) return EncodePkcs8(o);
   return SecureBytes();
-}
-
-TokenStore::Sealer Token::Resealer(const Object& o) const {
-  auto master = std::make_shared<SecureBytes>(MasterCopy());
-  auto payload = std::make_shared<SecureBytes>(Payload(o));
-  ByteView id = store_->token_id();
-  return [master, payload, id](const StoredObject& row) { return seal::Seal(master->view(), ObjectAad(id, row), payload->view()); };
 }
 
 StoredObject Token::ToStored(const Object& o) const {
@@ -128,6 +112,8 @@ StoredObject Token::ToStored(const Object& o) const {
   if (const Bytes* i = o.attrs.Find(CKA_ID)) row.id = *i;
   row.owner = o.owner;
   row.shared_with = o.shared_with;
+  row.holder = o.holder;
+  row.tsig = o.endorsement;
   Template all;
   for (const auto& [type, value] : o.attrs) all.emplace_back(type, value);
   row.attrs = EncodeTemplate(all);
@@ -135,19 +121,25 @@ StoredObject Token::ToStored(const Object& o) const {
 }
 
 std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs) {
-  SecureBytes master = MasterCopy();
+  Secrets writer = Writer();
+  if (!writer) Fail(CKR_USER_NOT_LOGGED_IN, "log in to write the token's objects (each row is signed by the user who writes it)");
   std::vector<StoredObject> rows;
-  std::vector<SecureBytes> payloads;
+  std::vector<TokenStore::Sealer> sealers;
   std::size_t keys = 0, asym = 0;
   for (const auto& o : objs) {
+    o->holder = writer->name;
+    o->endorsement.clear();  // a new handle: CKA_TRUSTED is endorsed for it, or refused
     rows.push_back(ToStored(*o));
-    payloads.push_back(Payload(*o));
+    sealers.push_back(Resealer(*o));
     keys += o->IsKey() ? 1 : 0;
     asym += o->cls == CKO_PUBLIC_KEY || o->cls == CKO_PRIVATE_KEY ? 1 : 0;
   }
   std::size_t next = 0;
-  ByteView id = store_->token_id();
-  auto seal = [&](const StoredObject& row) { return seal::Seal(master.view(), ObjectAad(id, row), payloads[next++].view()); };
+  auto seal = [&](StoredObject& row) {
+    sealers[next](row);
+    objs[next]->endorsement = row.tsig;
+    next++;
+  };
   auto quota = [&](std::size_t stored_keys, std::size_t stored_asym) {
     std::shared_lock lock(mu_);
     CheckQuota(keys, asym, stored_keys, stored_asym);
@@ -168,34 +160,6 @@ void Token::Cache(CK_OBJECT_HANDLE h, ObjectRef o) const {
     auto it = objects_.find(old);
     if (it != objects_.end() && it->second.get() == obj) objects_.erase(it);  // token objects: no tally
   }
-}
-
-ObjectRef Token::LoadStored(const StoredObject& row) const {
-  SecureBytes master = MasterCopy();
-  SecureBytes payload = seal::Open(master.view(), ObjectAad(store_->token_id(), row), row.sealed, DescribeObject(row));
-  auto obj = std::make_shared<Object>();
-  obj->cls = row.cls;
-  obj->key_type = obj->IsKey() ? row.key_type : CK_UNAVAILABLE_INFORMATION;
-  try {
-    obj->attrs = Attributes::FromTemplate(DecodeTemplate(row.attrs));
-  } catch (const Error&) {
-    Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + DescribeObject(row) + ": its attributes are malformed");
-  }
-  obj->owner = row.owner;
-  obj->shared_with = row.shared_with;
-  if (obj->cls == CKO_SECRET_KEY) {
-    obj->secret = std::move(payload);
-  } else if (obj->cls == CKO_PRIVATE_KEY) {
-    obj->pkey = DecodePkcs8(payload.view(), obj->key_type, &obj->curve, /*validate=*/false);
-  } else if (obj->cls == CKO_PUBLIC_KEY) {
-    const Bytes& spki = obj->attrs.Get(CKA_PUBLIC_KEY_INFO);
-    const unsigned char* p = spki.data();
-    EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
-    if (k == nullptr) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + DescribeObject(row) + ": bad public key");
-    obj->pkey = ossl::AdoptPkey(k);
-    if (const Bytes* params = obj->attrs.Find(CKA_EC_PARAMS)) obj->curve = &CurveFromParams(*params);
-  }
-  return obj;
 }
 
 }  // namespace hsm

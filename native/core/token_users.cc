@@ -4,8 +4,8 @@
 // C_SetPIN; CloudHSM §2: activation, admins and crypto users, app-wide login, 5-strike lockout).
 // A login counts the attempt before its verdict and costs the same whether the user exists, is
 // locked or not. On a persistent token one password check runs at a time across processes, the
-// password is proven by opening the user's own wrap of the master key, and the token state is then
-// verified with it. No N-API or C ABI here.
+// password is proven by opening the user's own wrap of its keys (token_user_keys.cc), and the token
+// state is then verified with them. No N-API or C ABI here.
 #include <openssl/crypto.h>
 
 #include <optional>
@@ -14,18 +14,11 @@
 #include "store/operator_log.h"
 #include "store/seal.h"
 #include "token.h"
+#include "token_formats.h"
 
 namespace hsm {
 
 namespace {
-
-// The user's wrap of the master key is bound to the token, its profile, the user and the role: a
-// user promoted on disk, a profile changed on disk, or a wrap copied to another user does not open.
-Bytes UserAad(ByteView token_id, const std::string& profile, const std::string& name, Role role) {
-  statemac::Message m("sealhsm user wrap v2");
-  m.Add(token_id).Add(profile).Add(name).Add(std::string(RoleName(role)));
-  return m.bytes();
-}
 
 void RequireAdmin(const std::optional<LoginState>& login) {
   if (!login) Fail(CKR_USER_NOT_LOGGED_IN, "log in as an admin to manage users");
@@ -101,58 +94,11 @@ Token::PinState Token::PinStatus(const std::string& user) const {
   return st;
 }
 
-// ---------------------------------------------------------------- the master key (persistent tokens)
+// ---------------------------------------------------------------- persistent users
 
 void Token::SaveUser(const std::string& name) {
   if (!store_) return;
   if (User* u = users_.FindMutable(name)) store_->PutUser(*u);
-}
-
-void Token::WrapMasterFor(const std::string& name, const SecureBytes& kek) {
-  if (!store_) return;
-  User* u = users_.FindMutable(name);
-  if (u == nullptr) return;
-  if (master_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "the token's master key is not open");
-  u->master_wrap = seal::Seal(kek.view(), UserAad(store_->token_id(), store_->profile(), u->name, u->role), master_.view());
-  SaveUnsealWrap();
-}
-
-void Token::UnlockStore(const std::string* accept_rollback_by) {
-  std::set<std::string> damaged = store_->Unlock(master_.view(), accept_rollback_by);
-  damaged_users_ = std::move(damaged);
-  SaveUnsealWrap();
-}
-
-void Token::ProveAndUnlock(const std::string& name, const SecureBytes& kek, const std::string* accept_rollback_by) {
-  if (!store_) return;
-  const User* u = users_.Find(name);
-  std::string who = "user '" + name + "'";
-  if (u == nullptr || u->master_wrap.empty()) Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + who + ": no master key wrap");
-  SecureBytes opened = seal::Open(kek.view(), UserAad(store_->token_id(), store_->profile(), u->name, u->role), u->master_wrap, who);
-  if (!master_.empty()) {
-    // An unseal key opened the token already: the user's wrap must hold the same master key.
-    if (opened.size() != master_.size() || CRYPTO_memcmp(opened.data(), master_.data(), master_.size()) != 0) {
-      Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + who + ": its wrap holds another token's master key");
-    }
-  } else {
-    master_ = std::move(opened);
-    try {
-      UnlockStore(accept_rollback_by);
-    } catch (...) {
-      master_ = SecureBytes();
-      throw;
-    }
-  }
-  if (damaged_users_.count(name) != 0 || !store_->VerifyUser(*u)) {
-    CloseMaster();
-    Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + who + ": its record was edited");
-  }
-}
-
-void Token::CloseMaster() {
-  if (!store_ || unseal_) return;
-  master_ = SecureBytes();
-  store_->Lock();
 }
 
 // ---------------------------------------------------------------- activation, login, logout
@@ -163,14 +109,24 @@ void Token::Activate(ByteView password) {
   SecureBytes kek;
   users_.Activate(password, &kek);
   if (!store_) return;
+  ActivateStore(kek);
+}
+
+void Token::ActivateStore(const SecureBytes& kek, const std::string* label) {
   try {
     if (master_.empty()) {
       master_ = SecureBytes(32);
       ossl::RandomInto(master_.data(), master_.size());
     }
-    UnlockStore();  // a fresh token: its first manifest, signed with the new master key
-    WrapMasterFor(profile_.admin_name, kek);
-    SaveUser(profile_.admin_name);
+    UnlockStore();  // a fresh token: its first manifest, signed with the new state key
+    // The token's admin key: made here, held by every admin, it certifies each user's public keys.
+    userkeys::SigningPair admin = userkeys::NewSigningPair();
+    store_->SetAdminPublic(admin.public_key);
+    admin_public_ = admin.public_key;
+    User* u = users_.FindMutable(profile_.admin_name);
+    Secrets keys = NewUserKeys(*u, kek, admin.seed.view(), /*holds_admin_key=*/true);
+    store_->PutUser(*u, &keys->mac_key);
+    if (label != nullptr) store_->SetLabel(*label);  // in the signed header
   } catch (...) {
     users_.Replace(store_->Users());
     CloseMaster();
@@ -186,8 +142,12 @@ void Token::Login(const std::string& user, ByteView password) {
   SecureBytes kek;
   Role role;
   std::string name = CheckPassword(user, password, &kek, &role);
-  ProveAndUnlock(name, kek);
+  if (store_) {
+    me_ = ProveAndUnlock(name, kek);
+    store_->SetWriter(name, &me_->mac_key);
+  }
   login_ = LoginState{name, role};
+  if (store_) SaveUnsealWrap();
 }
 
 void Token::AcceptRollback(const std::string& user, ByteView password) {
@@ -198,8 +158,9 @@ void Token::AcceptRollback(const std::string& user, ByteView password) {
   SecureBytes kek;
   Role role;
   std::string name = CheckPassword(user, password, &kek, &role);
-  if (role != Role::kAdmin) Fail(CKR_USER_TYPE_INVALID, std::string("only ") + (profile_.ownership ? "an admin" : "the SO") + " accepts a rollback");
-  ProveAndUnlock(name, kek, &name);
+  // An admin accepts the token's older state and its own objects'; any other user, its own objects'
+  // (nobody else can: each user's state is signed with that user's key).
+  ProveAndUnlock(name, kek, role == Role::kAdmin ? &name : nullptr, &name);
   CloseMaster();
 }
 
@@ -219,7 +180,7 @@ void Token::UnlockUser(const std::string& raw, ByteView password) {
   }
   // The password must also open the user's own wrap (a verifier edited on disk proves nothing).
   std::string who = "user '" + name + "'";
-  (void)seal::Open(kek.view(), UserAad(store_->token_id(), store_->profile(), u->name, u->role), u->master_wrap, who);
+  (void)seal::Open(kek.view(), formats::KeysAad(store_->token_id(), store_->profile(), *u, store_->AdminPublic()), u->keys_wrap, who);
   AppendOperatorLog(store_->dir(), name + " unlocked offline after " + std::to_string(before) + " failed logins");
   ClearAttempts(name);
 }
@@ -229,8 +190,8 @@ void Token::Logout() {
     std::lock_guard lock(auth_mu_);
     if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "nobody is logged in");
     login_.reset();
-    if (!store_ || unseal_) return;
-    CloseMaster();  // wiped; unsealed objects go too
+    if (!store_) return;
+    CloseMaster();  // the user's keys are wiped (the unseal key's user's stay); so are objects it opened
   }
   std::unique_lock lock(mu_);
   DropCachedTokenObjects();
@@ -244,9 +205,11 @@ void Token::CreateUser(const std::string& user, ByteView password, Role role) {
   SecureBytes kek;
   users_.Create(user, password, role, &kek);
   std::string name = users_.NormalizeName(user);
+  if (!store_) return;
   try {
-    WrapMasterFor(name, kek);
-    SaveUser(name);
+    User* u = users_.FindMutable(name);
+    Secrets keys = NewUserKeys(*u, kek, me_ ? me_->admin_private.view() : ByteView(), role == Role::kAdmin);
+    store_->PutUser(*u, &keys->mac_key);
   } catch (...) {
     users_.Delete(name);
     throw;
@@ -269,7 +232,10 @@ void Token::DeleteUser(const std::string& raw) {
     }
   }
   if (users_.Find(name) == nullptr) Fail(CKR_ARGUMENTS_BAD, "no user '" + name + "'");
-  if (store_) store_->DeleteUser(name);
+  if (store_) {
+    store_->DeleteUser(name);
+    store_->DropShares(name);  // the holders' signatures stand: shares are not signed
+  }
   users_.Delete(name);
   std::unique_lock objects(mu_);  // the user's shares go with it
   for (auto& [h, o] : objects_) {
@@ -279,23 +245,28 @@ void Token::DeleteUser(const std::string& raw) {
       o = std::move(c);
     }
   }
-  for (auto& r : rows) {
-    if (!r.shared_with.count(name)) continue;
-    ObjectRef obj = LoadStored(r);  // verifies the row before it is signed again
-    r.shared_with.erase(name);
-    store_->Update(r, Resealer(*obj));
-  }
+  DropCachedTokenObjects();
 }
 
-void Token::ChangePassword(const std::string& raw, ByteView password) {
+void Token::ChangePassword(const std::string& raw, ByteView password, bool discard_keys) {
   std::lock_guard lock(auth_mu_);
   if (!login_) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change a password");
   std::string name = users_.NormalizeName(raw);
   if (login_->role != Role::kAdmin && name != login_->user) Fail(CKR_USER_TYPE_INVALID, "crypto users change only their own password");
-  SecureBytes kek;
-  users_.ChangePassword(name, password, &kek);  // also unlocks
-  WrapMasterFor(name, kek);
-  SaveUser(name);
+  if (users_.Find(name) == nullptr) Fail(CKR_ARGUMENTS_BAD, "no user '" + name + "'");
+  if (!store_) {
+    SecureBytes kek;
+    users_.ChangePassword(name, password, &kek);  // also unlocks
+  } else if (name == login_->user) {
+    users_.CheckPassword(password);
+    SecureBytes kek;
+    users_.ChangePassword(name, password, &kek);
+    RekeySelf(name, kek, me_);  // a new UK, which the old password never opened
+  } else {
+    ResetOther(name, password, discard_keys);
+    std::unique_lock objects(mu_);
+    DropCachedTokenObjects();
+  }
   ClearAttempts(name);
 }
 
@@ -340,21 +311,7 @@ void Token::InitToken(ByteView so_pin, const std::string& label, std::size_t ope
   if (!users_.Activated()) {
     SecureBytes kek;
     users_.Activate(so_pin, &kek);
-    if (store_) {
-      try {
-        master_ = SecureBytes(32);
-        ossl::RandomInto(master_.data(), master_.size());
-        UnlockStore();
-        WrapMasterFor(profile_.admin_name, kek);
-        SaveUser(profile_.admin_name);
-        if (new_label != label_) store_->SetLabel(new_label);
-      } catch (...) {
-        users_.Replace(store_->Users());
-        CloseMaster();
-        throw;
-      }
-      CloseMaster();
-    }
+    if (store_) ActivateStore(kek, new_label != label_ ? &new_label : nullptr);
     label_ = new_label;
     return;
   }
@@ -365,16 +322,16 @@ void Token::InitToken(ByteView so_pin, const std::string& label, std::size_t ope
   Role role;
   std::string so = CheckPassword(profile_.admin_name, so_pin, &kek, &role);  // CKR_PIN_INCORRECT / _LOCKED
   if (store_) {
-    bool opened_here = master_.empty();
-    ProveAndUnlock(so, kek);
+    Secrets keys = ProveAndUnlock(so, kek);
     try {
-      store_->Reinitialize(so, new_label);
+      store_->SetWriter(so, &keys->mac_key);
+      store_->Reinitialize(so, new_label, keys->mac_key);
     } catch (...) {
-      if (opened_here) CloseMaster();
+      CloseMaster();
       throw;
     }
     users_.Replace(store_->Users());
-    if (opened_here) CloseMaster();
+    CloseMaster();
   } else if (profile_.only_crypto_user != nullptr && users_.Find(profile_.only_crypto_user)) {
     users_.Delete(profile_.only_crypto_user);
   }
@@ -394,12 +351,26 @@ void Token::InitPin(ByteView pin) {
   std::string user = profile_.only_crypto_user;
   SecureBytes kek;
   if (users_.Find(user)) {
-    users_.ChangePassword(user, pin, &kek);  // the SO unlocks a locked user PIN this way
+    // The SO unlocks a locked user PIN this way. Without the old PIN nothing opens the user's keys,
+    // so the user gets new ones: refused while it holds objects (they would be lost).
+    if (store_) {
+      ResetOther(user, pin, /*discard_keys=*/false);
+    } else {
+      users_.ChangePassword(user, pin, &kek);
+    }
   } else {
     users_.Create(user, pin, Role::kCryptoUser, &kek);
+    if (store_) {
+      try {
+        User* u = users_.FindMutable(user);
+        Secrets keys = NewUserKeys(*u, kek, me_ ? me_->admin_private.view() : ByteView(), false);
+        store_->PutUser(*u, &keys->mac_key);
+      } catch (...) {
+        users_.Delete(user);
+        throw;
+      }
+    }
   }
-  WrapMasterFor(user, kek);
-  SaveUser(user);
   ClearAttempts(user);
 }
 
@@ -410,17 +381,21 @@ void Token::SetPin(const std::string& user, ByteView old_pin, ByteView new_pin) 
   SecureBytes kek;
   Role role;
   std::string name = CheckPassword(user, old_pin, &kek, &role);
-  bool opened_here = store_ && master_.empty();
-  if (store_) ProveAndUnlock(name, kek);
+  if (!store_) {
+    users_.ChangePassword(name, new_pin, &kek);
+    return;
+  }
+  // The user's own keys: those of the logged-in user when it is the one, else opened for this call.
+  bool mine = login_ && login_->user == name;
+  Secrets keys = mine ? me_ : ProveAndUnlock(name, kek);
   try {
     users_.ChangePassword(name, new_pin, &kek);
-    WrapMasterFor(name, kek);
-    SaveUser(name);
+    RekeySelf(name, kek, keys);
   } catch (...) {
-    if (opened_here && !login_) CloseMaster();
+    if (!login_) CloseMaster();
     throw;
   }
-  if (opened_here && !login_) CloseMaster();
+  if (!login_) CloseMaster();
 }
 
 }  // namespace hsm

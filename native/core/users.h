@@ -28,7 +28,7 @@ struct PasswordVerifier {
 };
 
 // scrypt(password, random salt) → 64 bytes: the first 32 are kept as the verifier, the last 32 are
-// the user's key-encryption key (never stored; it wraps the token master key). N = 2^14, r = 8, p = 1.
+// the user's key-encryption key (never stored; it wraps the user's keys). N = 2^14, r = 8, p = 1.
 PasswordVerifier MakeVerifier(ByteView password, SecureBytes* kek = nullptr, uint64_t n = 1u << 14);
 bool CheckVerifier(const PasswordVerifier& v, ByteView password, SecureBytes* kek = nullptr);
 // A verifier of a random password with the default cost, made once: checking a password against it
@@ -40,7 +40,11 @@ struct User {
   Role role = Role::kCryptoUser;
   PasswordVerifier verifier;
   int failures = 0;    // failed logins since the last success or password change
-  Bytes master_wrap;   // persistent tokens: the master key sealed under this user's KEK
+  // Persistent tokens (format 3): the state key and the user key (UK), sealed under this user's KEK;
+  // the user's public keys (X25519 to share to it, Ed25519 to check the rows it signs), the admin
+  // key's certificate of them, and the private halves sealed under a key derived from the UK.
+  Bytes keys_wrap;
+  Bytes kx_public, sign_public, cert, privates;
   int64_t gen = 0;     // persistent tokens: the generation that wrote the row, and its MAC
   Bytes mac;
 };

@@ -151,13 +151,14 @@ export class SealHsm {
     await call(native.backupToken(this.#slot, destinationDir));
   }
 
-  /** The admin (the SO for pkcs11) accepts this token's state although it is older than the
-   *  generation last acknowledged (a restored backup, a cut-off write-ahead log), which every login
-   *  refuses until then. Nobody may be logged in; the act is appended to operator.log in the token
-   *  directory. */
-  async acceptRollback(adminName: string, adminPassword: string): Promise<void> {
-    if (typeof adminName !== 'string' || typeof adminPassword !== 'string') throw new TypeError('acceptRollback(adminName, adminPassword)');
-    await call(native.acceptRollback(this.#slot, adminName, adminPassword));
+  /** Accepts a state older than the generation last acknowledged (a restored backup, a cut-off
+   *  write-ahead log), which logins refuse until then: the admin (the SO for pkcs11) accepts the
+   *  token's, and with it its own objects'; each other user accepts its own objects' (only that
+   *  user's key vouches for them, so nobody accepts for another). Nobody may be logged in; the act
+   *  is appended to operator.log in the token directory. */
+  async acceptRollback(username: string, password: string): Promise<void> {
+    if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('acceptRollback(username, password)');
+    await call(native.acceptRollback(this.#slot, username, password));
   }
 
   /** The operator's way back for a user locked by failed logins — the sole admin too, whom nobody

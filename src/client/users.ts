@@ -38,8 +38,13 @@ export class UserManager {
     await call(this.#ctx.native.deleteUser(this.#ctx.slot, username));
   }
 
-  /** Changes a password: admins for anyone (this also unlocks), crypto users for themselves. */
-  async changePassword(username: string, password: string): Promise<void> {
-    await call(this.#ctx.native.changePassword(this.#ctx.slot, username, password));
+  /** Changes a password: a user its own (its keys move to a new user key), or an admin anyone's,
+   *  which also unlocks. On a token directory an admin's change is a reset: nothing but the old
+   *  password opens the user's keys, so it gets new ones. A user that holds token objects is then
+   *  refused (CKR_ACTION_PROHIBITED) unless `discardKeys` says to delete them, which operator.log
+   *  records; shares to the user are dropped. */
+  async changePassword(username: string, password: string, options: { readonly discardKeys?: boolean } = {}): Promise<void> {
+    if (options.discardKeys !== undefined && typeof options.discardKeys !== 'boolean') throw new TypeError('discardKeys must be a boolean');
+    await call(this.#ctx.native.changePassword(this.#ctx.slot, username, password, options.discardKeys ?? false));
   }
 }

@@ -15,8 +15,11 @@
 
 #include "../ossl.h"
 #include "operator_log.h"
+#include "rows.h"
 
 namespace hsm {
+
+using namespace rows;  // NOLINT: the row helpers this file and user_state.cc share
 
 namespace {
 
@@ -24,17 +27,21 @@ const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL, n INTEGER NOT NULL, r INTEGER NOT NULL,
-  p INTEGER NOT NULL, verifier BLOB NOT NULL, master_wrap BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
+  p INTEGER NOT NULL, verifier BLOB NOT NULL, keys_wrap BLOB NOT NULL, kx_public BLOB NOT NULL, sign_public BLOB NOT NULL,
+  cert BLOB NOT NULL, privates BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures (name TEXT PRIMARY KEY, failures INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS unseal (id INTEGER PRIMARY KEY CHECK (id = 1), wrap BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS unseal (id INTEGER PRIMARY KEY CHECK (id = 1), user TEXT NOT NULL, wrap BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS user_state (name TEXT PRIMARY KEY, manifest BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
   handle INTEGER PRIMARY KEY AUTOINCREMENT, class INTEGER NOT NULL, key_type INTEGER NOT NULL,
   label BLOB NOT NULL, id BLOB NOT NULL, owner TEXT NOT NULL, shared TEXT NOT NULL,
-  attrs BLOB NOT NULL, sealed BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
+  attrs BLOB NOT NULL, sealed BLOB NOT NULL, holder TEXT NOT NULL, sgen INTEGER NOT NULL, wraps BLOB NOT NULL,
+  sig BLOB NOT NULL, tsig BLOB NOT NULL, gen INTEGER NOT NULL, mac BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_label ON objects (label);
 CREATE INDEX IF NOT EXISTS objects_id ON objects (id);
 CREATE INDEX IF NOT EXISTS objects_class ON objects (class, key_type);
 CREATE INDEX IF NOT EXISTS objects_owner ON objects (owner);
+CREATE INDEX IF NOT EXISTS objects_holder ON objects (holder);
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, gen INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
   handle INTEGER NOT NULL, old_mac BLOB, new_mac BLOB);
@@ -77,49 +84,9 @@ void PutMetaText(sql::Db& db, const char* key, const std::string& v) {
   PutMeta(db, key, ByteView(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
 }
 
-std::string JoinShared(const std::set<std::string>& s) {
-  std::string out;
-  for (const auto& u : s) out += (out.empty() ? "" : ",") + u;
-  return out;
-}
-
-std::set<std::string> SplitShared(const std::string& s) {
-  std::set<std::string> out;
-  std::size_t at = 0;
-  while (at < s.size()) {
-    std::size_t comma = s.find(',', at);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > at) out.insert(s.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
-}
-
-constexpr const char* kObjectColumns = "handle, class, key_type, label, id, owner, shared, attrs, sealed, gen, mac";
-
-StoredObject RowToObject(sql::Stmt& s) {
-  StoredObject o;
-  o.handle = static_cast<CK_OBJECT_HANDLE>(s.Int(0));
-  o.cls = static_cast<CK_OBJECT_CLASS>(s.Int(1));
-  o.key_type = static_cast<CK_KEY_TYPE>(s.Int(2));
-  o.label = s.Blob(3);
-  o.id = s.Blob(4);
-  o.owner = s.Text(5);
-  o.shared_with = SplitShared(s.Text(6));
-  o.attrs = s.Blob(7);
-  o.sealed = s.Blob(8);
-  o.gen = s.Int(9);
-  o.mac = s.Blob(10);
-  return o;
-}
-
-bool IsKeyClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == CKO_PRIVATE_KEY || c == CKO_SECRET_KEY; }
-bool IsAsymmetricClass(CK_OBJECT_CLASS c) { return c == CKO_PUBLIC_KEY || c == CKO_PRIVATE_KEY; }
-
-[[noreturn]] void Tampered(const std::string& what) { Fail(CKR_SEALHSM_INTEGRITY_FAILURE, "integrity check failed for " + what); }
-
-
-constexpr const char* kUserColumns = "u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.master_wrap, u.gen, u.mac";
+constexpr const char* kUserColumns =
+    "u.name, u.role, u.salt, u.n, u.r, u.p, u.verifier, u.keys_wrap, u.kx_public, u.sign_public, u.cert, u.privates, u.gen, u.mac";
+constexpr int kUserColumnCount = 14;
 
 User RowToUser(sql::Stmt& s) {
   User u;
@@ -127,22 +94,18 @@ User RowToUser(sql::Stmt& s) {
   std::string role = s.Text(1);
   u.role = role == "admin" ? Role::kAdmin : role == "crypto-user" ? Role::kCryptoUser : Role::kUnactivatedAdmin;
   u.verifier = {s.Blob(2), static_cast<uint64_t>(s.Int(3)), static_cast<uint32_t>(s.Int(4)), static_cast<uint32_t>(s.Int(5)), s.Blob(6)};
-  u.master_wrap = s.Blob(7);
-  u.gen = s.Int(8);
-  u.mac = s.Blob(9);
+  u.keys_wrap = s.Blob(7);
+  u.kx_public = s.Blob(8);
+  u.sign_public = s.Blob(9);
+  u.cert = s.Blob(10);
+  u.privates = s.Blob(11);
+  u.gen = s.Int(12);
+  u.mac = s.Blob(13);
   return u;
 }
 
 }  // namespace
 
-// One row a write transaction changed: its MAC before (empty for a new row) and after (empty when
-// deleted). The manifest digest moves by both.
-struct TokenStore::Change {
-  const char* kind;  // "user" | "object"
-  std::string name;
-  CK_OBJECT_HANDLE handle = 0;
-  Bytes old_mac, new_mac;
-};
 
 std::string DescribeObject(const StoredObject& row) {
   char b[40];
@@ -152,10 +115,11 @@ std::string DescribeObject(const StoredObject& row) {
   return d;
 }
 
-Bytes ObjectAad(ByteView token_id, const StoredObject& o) {
-  statemac::Message m("sealhsm object v2");
+Bytes ObjectState(ByteView token_id, const StoredObject& o) {
+  statemac::Message m("sealhsm object v3");
   m.Add(token_id).Add(static_cast<uint64_t>(o.handle)).Add(static_cast<uint64_t>(o.cls)).Add(static_cast<uint64_t>(o.key_type));
-  m.Add(o.label).Add(o.id).Add(o.owner).Add(JoinShared(o.shared_with)).Add(o.attrs).Add(static_cast<uint64_t>(o.gen));
+  m.Add(o.label).Add(o.id).Add(o.owner).Add(JoinShared(o.shared_with)).Add(o.attrs).Add(o.sealed).Add(o.holder);
+  m.Add(static_cast<uint64_t>(o.sgen)).Add(EncodeWraps(o.wraps)).Add(o.sig).Add(o.tsig).Add(static_cast<uint64_t>(o.gen));
   return m.bytes();
 }
 
@@ -185,8 +149,12 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const Store
       Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", newer than this sealhsm reads (" + std::to_string(kFormat) + "); upgrade sealhsm");
     }
     if (version < 1) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has no valid token format version");
-    if (version < kFormat) {
-      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", which has no authenticated token state; make a new token and move the keys with wrap/unwrap");
+    if (version == 2 && !o.legacy) {
+      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format 2, where one user's password opens every user's keys; migrate it with " +
+                                         "`sealhsm token migrate --dir " + dir + "` (it asks for the admin's and every user's password)");
+    }
+    if (version < 2 || (version == 2) != o.legacy) {
+      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + (version < 2 ? ", which has no authenticated token state; make a new token and move the keys with wrap/unwrap" : ", not format 2"));
     }
   } else {
     sql::WriteTx tx(db);
@@ -207,6 +175,7 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const Store
   t->token_id_.assign(id.begin(), id.end());
   if (t->token_id_.size() != 16) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has a damaged token id");
   t->mark_ = std::make_unique<GenerationMark>(dir + "/generation", o.generation_mirror);
+  t->mirror_ = o.generation_mirror;
   t->data_version_stmt_ = std::make_unique<sql::Stmt>(db.raw(), "PRAGMA data_version");
   t->data_version_ = db.DataVersion();
   return t;
@@ -217,24 +186,25 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const Store
 namespace {
 
 Bytes HeaderMac(ByteView key, ByteView token_id, sql::Db& db) {
-  statemac::Message m("sealhsm header v2");
+  statemac::Message m("sealhsm header v3");
   m.Add(token_id);
-  for (const char* k : {"magic", "format", "profile", "label", "max_failed_logins"}) m.Add(std::string(k)).Add(Meta(db, k));
+  for (const char* k : {"magic", "format", "profile", "label", "max_failed_logins", "admin_public"}) m.Add(std::string(k)).Add(Meta(db, k));
   return m.Sign(key);
 }
 
 }  // namespace
 
 Bytes TokenStore::RowMac(const StoredObject& o) const {
-  statemac::Message m("sealhsm object row v2");
-  m.Add(ObjectAad(token_id_, o)).Add(o.sealed);
+  statemac::Message m("sealhsm object row v3");
+  m.Add(ObjectState(token_id_, o));
   return m.Sign(state_key_.view());
 }
 
 Bytes TokenStore::UserMac(const User& u, int64_t gen) const {
-  statemac::Message m("sealhsm user row v2");
+  statemac::Message m("sealhsm user row v3");
   m.Add(token_id_).Add(u.name).Add(std::string(RoleName(u.role))).Add(u.verifier.salt).Add(u.verifier.n);
-  m.Add(static_cast<uint64_t>(u.verifier.r)).Add(static_cast<uint64_t>(u.verifier.p)).Add(u.verifier.hash).Add(u.master_wrap);
+  m.Add(static_cast<uint64_t>(u.verifier.r)).Add(static_cast<uint64_t>(u.verifier.p)).Add(u.verifier.hash).Add(u.keys_wrap);
+  m.Add(u.kx_public).Add(u.sign_public).Add(u.cert).Add(u.privates);
   m.Add(static_cast<uint64_t>(gen));
   return m.Sign(state_key_.view());
 }
@@ -348,6 +318,8 @@ std::set<std::string> TokenStore::Unlock(ByteView master, const std::string* acc
 void TokenStore::Lock() {
   std::lock_guard lock(mu_);
   state_key_ = SecureBytes();
+  writer_.clear();
+  writer_mac_ = SecureBytes();
   damaged_objects_.clear();  // found again at the next unlock
 }
 
@@ -364,6 +336,9 @@ StoreChanges TokenStore::Poll() {
     out.all = true;
     return out;
   }
+  // The writer's mark before the snapshot, as at Unlock: written after each commit, read later it
+  // could name a commit this snapshot does not hold.
+  int64_t writer_acknowledged = writer_.empty() ? 0 : UserMark(writer_).Highest(writer_mac_.view(), UserScope(writer_));
   sql::ReadTx snapshot(*db_);
   statemac::Manifest m = ReadManifest();
   if (m.gen < known_.gen) {
@@ -401,6 +376,7 @@ StoreChanges TokenStore::Poll() {
   } else if (next.rows != m.rows || CRYPTO_memcmp(next.digest.data(), m.digest.data(), statemac::kMacBytes) != 0) {
     Tampered("the token: its change log does not match its manifest");
   }
+  if (out.all || !out.objects.empty()) CheckWriterState(writer_acknowledged);
   known_ = m;
   highest_seen_ = std::max(highest_seen_, m.gen);
   return out;
@@ -429,12 +405,15 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
     if (c.new_mac.empty()) log.BindNull(6); else log.Bind(6, c.new_mac);
     log.Run();
   }
+  ApplyToWriterState(m.gen, changes);
   PutMeta(*db_, "manifest", m.Encode(state_key_.view(), token_id_));
   if (m.gen % 256 == 0) sql::Stmt(db_->raw(), "DELETE FROM changes WHERE gen <= ?").Bind(1, m.gen - kChangeLogGenerations).Run();
   tx.Commit();
   if (current) known_ = m;  // otherwise Poll catches up with the other process's writes first
   highest_seen_ = std::max(highest_seen_, m.gen);
   mark_->Advance(state_key_.view(), token_id_, m.gen);  // once the commit is durable
+  bool held = std::any_of(changes.begin(), changes.end(), [](const Change& c) { return !c.old_held.empty() || !c.new_held.empty(); });
+  if (held) UserMark(writer_).Advance(writer_mac_.view(), UserScope(writer_), m.gen);
 }
 
 // ---------------------------------------------------------------- users
@@ -445,7 +424,7 @@ std::vector<User> TokenStore::Users() {
   std::vector<User> out;
   while (s.Step()) {
     User u = RowToUser(s);
-    int64_t f = s.Int(10);
+    int64_t f = s.Int(kUserColumnCount);
     u.failures = f < 0 ? 0 : f > 1000000 ? 1000000 : static_cast<int>(f);
     out.push_back(std::move(u));
   }
@@ -462,26 +441,38 @@ bool TokenStore::VerifyUser(const User& u) {
   return !state_key_.empty() && UserMacOk(u);
 }
 
-void TokenStore::PutUser(User& u) {
+void TokenStore::PutUser(User& u, const SecureBytes* fresh_mac_key) {
   std::lock_guard lock(mu_);
   Write([&](int64_t gen, std::vector<Change>& changes) {
-    Change c{"user", u.name, 0, {}, UserMac(u, gen)};
-    {
-      sql::Stmt old(db_->raw(), "SELECT mac FROM users WHERE name = ?");
-      old.Bind(1, u.name);
-      if (old.Step()) c.old_mac = old.Blob(0);
+    if (fresh_mac_key != nullptr) {
+      statemac::Manifest empty;
+      empty.gen = gen;
+      PutUserState(u.name, fresh_mac_key->view(), empty);
     }
-    sql::Stmt s(db_->raw(),
-                "INSERT INTO users (name, role, salt, n, r, p, verifier, master_wrap, gen, mac) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, n=excluded.n, r=excluded.r, p=excluded.p, "
-                "verifier=excluded.verifier, master_wrap=excluded.master_wrap, gen=excluded.gen, mac=excluded.mac");
-    s.Bind(1, u.name).Bind(2, std::string(RoleName(u.role))).Bind(3, u.verifier.salt).Bind(4, static_cast<int64_t>(u.verifier.n));
-    s.Bind(5, static_cast<int64_t>(u.verifier.r)).Bind(6, static_cast<int64_t>(u.verifier.p)).Bind(7, u.verifier.hash);
-    s.Bind(8, u.master_wrap).Bind(9, gen).Bind(10, c.new_mac).Run();
-    u.gen = gen;
-    u.mac = c.new_mac;
-    changes.push_back(std::move(c));
+    WriteUserRow(u, gen, changes);
   });
+}
+
+void TokenStore::WriteUserRow(User& u, int64_t gen, std::vector<Change>& changes) {
+  Change c{"user", u.name, 0, {}, UserMac(u, gen)};
+  {
+    sql::Stmt old(db_->raw(), "SELECT mac FROM users WHERE name = ?");
+    old.Bind(1, u.name);
+    if (old.Step()) c.old_mac = old.Blob(0);
+  }
+  sql::Stmt s(db_->raw(),
+              "INSERT INTO users (name, role, salt, n, r, p, verifier, keys_wrap, kx_public, sign_public, cert, privates, gen, mac) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+              "ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, n=excluded.n, r=excluded.r, p=excluded.p, "
+              "verifier=excluded.verifier, keys_wrap=excluded.keys_wrap, kx_public=excluded.kx_public, sign_public=excluded.sign_public, "
+              "cert=excluded.cert, privates=excluded.privates, gen=excluded.gen, mac=excluded.mac");
+  s.Bind(1, u.name).Bind(2, std::string(RoleName(u.role))).Bind(3, u.verifier.salt).Bind(4, static_cast<int64_t>(u.verifier.n));
+  s.Bind(5, static_cast<int64_t>(u.verifier.r)).Bind(6, static_cast<int64_t>(u.verifier.p)).Bind(7, u.verifier.hash);
+  s.Bind(8, u.keys_wrap).Bind(9, u.kx_public).Bind(10, u.sign_public).Bind(11, u.cert).Bind(12, u.privates);
+  s.Bind(13, gen).Bind(14, c.new_mac).Run();
+  u.gen = gen;
+  u.mac = c.new_mac;
+  changes.push_back(std::move(c));
 }
 
 void TokenStore::DeleteUser(const std::string& name) {
@@ -496,6 +487,7 @@ void TokenStore::DeleteUser(const std::string& name) {
     }
     sql::Stmt(db_->raw(), "DELETE FROM users WHERE name = ?").Bind(1, name).Run();
     sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name = ?").Bind(1, name).Run();
+    sql::Stmt(db_->raw(), "DELETE FROM user_state WHERE name = ?").Bind(1, name).Run();
     changes.push_back(std::move(c));
   });
 }
@@ -520,17 +512,33 @@ void TokenStore::ClearLoginFailures(const std::string& name) {
   tx.Commit();
 }
 
-std::optional<Bytes> TokenStore::UnsealWrap() {
+std::optional<std::pair<std::string, Bytes>> TokenStore::UnsealWrap() {
   std::lock_guard lock(mu_);
-  sql::Stmt s(db_->raw(), "SELECT wrap FROM unseal WHERE id = 1");
+  sql::Stmt s(db_->raw(), "SELECT user, wrap FROM unseal WHERE id = 1");
   if (!s.Step()) return std::nullopt;
-  return s.Blob(0);
+  return std::make_pair(s.Text(0), s.Blob(1));
 }
 
-void TokenStore::PutUnsealWrap(ByteView wrap) {
+void TokenStore::PutUnsealWrap(const std::string& user, ByteView wrap) {
   std::lock_guard lock(mu_);
   sql::WriteTx tx(*db_);
-  sql::Stmt(db_->raw(), "INSERT INTO unseal (id, wrap) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET wrap = excluded.wrap").Bind(1, wrap).Run();
+  sql::Stmt(db_->raw(), "INSERT INTO unseal (id, user, wrap) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET user = excluded.user, wrap = excluded.wrap")
+      .Bind(1, user).Bind(2, wrap).Run();
+  tx.Commit();
+}
+
+Bytes TokenStore::AdminPublic() {
+  std::lock_guard lock(mu_);
+  return MetaBytes(*db_, "admin_public").value_or(Bytes{});
+}
+
+void TokenStore::SetAdminPublic(ByteView pub) {
+  std::lock_guard lock(mu_);
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "the token's state key is not open");
+  if (MetaBytes(*db_, "admin_public")) Fail(CKR_GENERAL_ERROR, "the token has an admin key already");
+  sql::WriteTx tx(*db_);
+  PutMeta(*db_, "admin_public", pub);
+  PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
   tx.Commit();
 }
 
@@ -597,16 +605,21 @@ void TokenStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
         try {
           if (p->quota) p->quota(static_cast<std::size_t>(keys), static_cast<std::size_t>(asym));
           for (StoredObject& o : p->rows) {
-            o.gen = gen;
+            if (o.holder != writer_ || writer_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to write the token's objects (each is signed by its holder)");
+            o.gen = o.sgen = gen;
             o.handle = static_cast<CK_OBJECT_HANDLE>(++next);
-            o.sealed = p->seal(o);
+            p->seal(o);
             o.mac = RowMac(o);
             sql::Stmt& s = db_->Cached(
-                "INSERT INTO objects (handle, class, key_type, label, id, owner, shared, attrs, sealed, gen, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+                "INSERT INTO objects (handle, class, key_type, label, id, owner, shared, attrs, sealed, holder, sgen, wraps, sig, tsig, gen, mac) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             s.Bind(1, static_cast<int64_t>(o.handle)).Bind(2, static_cast<int64_t>(o.cls)).Bind(3, static_cast<int64_t>(o.key_type));
             s.Bind(4, o.label).Bind(5, o.id).Bind(6, o.owner).Bind(7, JoinShared(o.shared_with)).Bind(8, o.attrs).Bind(9, o.sealed);
-            s.Bind(10, gen).Bind(11, o.mac).Run();
-            changes.push_back(Change{"object", {}, o.handle, {}, o.mac});
+            s.Bind(10, o.holder).Bind(11, o.sgen).Bind(12, EncodeWraps(o.wraps)).Bind(13, o.sig).Bind(14, o.tsig);
+            s.Bind(15, gen).Bind(16, o.mac).Run();
+            Change c{"object", {}, o.handle, {}, o.mac};
+            c.new_held = Contribution(writer_mac_.view(), o);
+            changes.push_back(std::move(c));
             p->handles.push_back(o.handle);
             keys += IsKeyClass(o.cls) ? 1 : 0;
             asym += IsAsymmetricClass(o.cls) ? 1 : 0;
@@ -640,18 +653,31 @@ void TokenStore::Update(StoredObject o, const Sealer& seal) {
   std::lock_guard lock(mu_);
   Write([&](int64_t gen, std::vector<Change>& changes) {
     Change c{"object", {}, o.handle, {}, {}};
+    StoredObject before;
     {
-      sql::Stmt old(db_->raw(), "SELECT mac FROM objects WHERE handle = ?");
+      sql::Stmt old(db_->raw(), (std::string("SELECT ") + kObjectColumns + " FROM objects WHERE handle = ?").c_str());
       old.Bind(1, static_cast<int64_t>(o.handle));
       if (!old.Step()) Fail(CKR_OBJECT_HANDLE_INVALID, "the object was deleted meanwhile");
-      c.old_mac = old.Blob(0);
+      before = RowToObject(old);
+      c.old_mac = before.mac;
     }
+    if (o.holder != before.holder) Fail(CKR_GENERAL_ERROR, "token store: an update changes the row's holder");
     o.gen = gen;
-    o.sealed = seal(o);
+    if (seal) {
+      if (o.holder != writer_ || writer_.empty()) Fail(CKR_ACTION_PROHIBITED, "only '" + o.holder + "', who holds the object, may change it");
+      c.old_held = Contribution(writer_mac_.view(), before);
+      o.sgen = gen;
+      seal(o);
+      c.new_held = Contribution(writer_mac_.view(), o);
+    } else if (o.sig != before.sig || o.sgen != before.sgen || o.sealed != before.sealed) {
+      Fail(CKR_GENERAL_ERROR, "token store: a change by someone else rewrites the holder's signature");
+    }
     o.mac = c.new_mac = RowMac(o);
-    sql::Stmt s(db_->raw(), "UPDATE objects SET label=?, id=?, owner=?, shared=?, attrs=?, sealed=?, gen=?, mac=? WHERE handle=?");
+    sql::Stmt s(db_->raw(),
+                "UPDATE objects SET label=?, id=?, owner=?, shared=?, attrs=?, sealed=?, sgen=?, wraps=?, sig=?, tsig=?, gen=?, mac=? WHERE handle=?");
     s.Bind(1, o.label).Bind(2, o.id).Bind(3, o.owner).Bind(4, JoinShared(o.shared_with)).Bind(5, o.attrs).Bind(6, o.sealed);
-    s.Bind(7, gen).Bind(8, o.mac).Bind(9, static_cast<int64_t>(o.handle)).Run();
+    s.Bind(7, o.sgen).Bind(8, EncodeWraps(o.wraps)).Bind(9, o.sig).Bind(10, o.tsig);
+    s.Bind(11, gen).Bind(12, o.mac).Bind(13, static_cast<int64_t>(o.handle)).Run();
     changes.push_back(std::move(c));
   });
 }
@@ -662,11 +688,14 @@ void TokenStore::Delete(CK_OBJECT_HANDLE h) {
     Change c{"object", {}, h, {}, {}};
     CK_OBJECT_CLASS cls;
     {
-      sql::Stmt old(db_->raw(), "SELECT mac, class FROM objects WHERE handle = ?");
+      sql::Stmt old(db_->raw(), (std::string("SELECT ") + kObjectColumns + " FROM objects WHERE handle = ?").c_str());
       old.Bind(1, static_cast<int64_t>(h));
       if (!old.Step()) Fail(CKR_OBJECT_HANDLE_INVALID, "no object with handle " + std::to_string(h));
-      c.old_mac = old.Blob(0);
-      cls = static_cast<CK_OBJECT_CLASS>(old.Int(1));
+      StoredObject before = RowToObject(old);
+      if (before.holder != writer_ || writer_.empty()) Fail(CKR_ACTION_PROHIBITED, "only '" + before.holder + "', who holds the object, may delete it");
+      c.old_mac = before.mac;
+      c.old_held = Contribution(writer_mac_.view(), before);
+      cls = before.cls;
     }
     sql::Stmt(db_->raw(), "DELETE FROM objects WHERE handle = ?").Bind(1, static_cast<int64_t>(h)).Run();
     auto [keys, asym] = KeyCounts();
@@ -758,9 +787,9 @@ void TokenStore::PutKeyCounts(int64_t keys, int64_t asym) {
   PutMetaText(*db_, "key_counts", std::to_string(std::max<int64_t>(keys, 0)) + " " + std::to_string(std::max<int64_t>(asym, 0)));
 }
 
-void TokenStore::Reinitialize(const std::string& keep, const std::string& label) {
+void TokenStore::Reinitialize(const std::string& keep, const std::string& label, const SecureBytes& keep_mac_key) {
   std::lock_guard lock(mu_);
-  Write([&](int64_t, std::vector<Change>& changes) {
+  Write([&](int64_t gen, std::vector<Change>& changes) {
     {
       sql::Stmt s(db_->raw(), "SELECT handle, mac FROM objects");
       while (s.Step()) changes.push_back(Change{"object", {}, static_cast<CK_OBJECT_HANDLE>(s.Int(0)), s.Blob(1), {}});
@@ -774,6 +803,10 @@ void TokenStore::Reinitialize(const std::string& keep, const std::string& label)
     PutKeyCounts(0, 0);
     sql::Stmt(db_->raw(), "DELETE FROM users WHERE name != ?").Bind(1, keep).Run();
     sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name != ?").Bind(1, keep).Run();
+    sql::Stmt(db_->raw(), "DELETE FROM user_state").Run();
+    statemac::Manifest empty;
+    empty.gen = gen;
+    PutUserState(keep, keep_mac_key.view(), empty);
     PutMetaText(*db_, "label", label);
     PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
   });

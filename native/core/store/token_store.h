@@ -5,15 +5,20 @@
 // only sealed key material and non-sensitive attributes; the indexed columns (class, key type,
 // label, id, owner) make finding one key among 100,000 a lookup.
 //
-// Token state is authenticated (store/state_mac.h): each write transaction raises the token's
-// generation, binds it into the rows it writes, signs them, and updates the signed manifest; a
-// change log lets other processes reload only what changed. Failed-login counts are the one thing
-// written without a key open (a wrong password opens nothing), so they are not signed; README says
-// what that means. Knows nothing of sessions or N-API.
+// Two layers authenticate the state (token format 3, docs/design/per-user-sealing.md):
+// - The token layer (store/state_mac.h), against someone with only the disk: each write transaction
+//   raises the token's generation, MACs the rows it writes under the state key every user holds,
+//   and updates the token manifest; a change log lets other processes reload only what changed.
+// - The user layer, against another user with the disk: each object row is held by one user, whose
+//   Ed25519 signature (made by Token) covers it and whose own manifest — MACed under a key only that
+//   user's password opens, with a generation mark of its own — covers the set of that user's rows.
+// Failed-login counts are the one thing written without a key open (a wrong password opens
+// nothing), so they are not signed; README says what that means. Knows nothing of sessions or N-API.
 #pragma once
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,9 +41,14 @@ struct StoredObject {
   std::string owner;
   std::set<std::string> shared_with;
   Bytes attrs;   // every readable attribute, encoded (EncodeTemplate)
-  Bytes sealed;  // AES-256-GCM(master, key material or nothing), AAD binding everything above
-  int64_t gen = 0;  // the token generation that wrote the row (bound into the AAD and the MAC)
-  Bytes mac;        // HMAC(state key, AAD || sealed): the row's part of the manifest
+  Bytes sealed;  // AES-256-GCM(the object's data key, key material), or empty: no key material
+  std::string holder;  // the user who wrote the row and signs it; its manifest covers the row
+  int64_t sgen = 0;    // the generation at which the holder signed it
+  std::map<std::string, Bytes> wraps;  // the data key, for each user who may open it (Token's format)
+  Bytes sig;   // the holder's Ed25519 signature (Token's RowMessage: neither shares nor CKA_TRUSTED)
+  Bytes tsig;  // an admin's endorsement of CKA_TRUSTED, or empty
+  int64_t gen = 0;  // the token generation that last wrote the row (bound into its MAC)
+  Bytes mac;        // HMAC(state key, every column): the row's part of the token manifest
   bool damaged = false;  // Find: the row fails its MAC (its columns cannot be trusted)
 };
 
@@ -61,11 +71,12 @@ struct StoreOptions {
   bool full_sync = true;        // synchronous=FULL: an acknowledged write survives power loss
   int max_failed_logins = -1;   // stored in the header when creating; -1 = the profile's
   std::string generation_mirror;  // a second generation mark (another mount), or empty
+  bool legacy = false;  // opens a format-2 token, read as it is, for `sealhsm token migrate` only
 };
 
 class TokenStore {
  public:
-  static constexpr int64_t kFormat = 2;
+  static constexpr int64_t kFormat = 3;
 
   // Opens an existing token directory, or makes one when `create` (the directory may exist but must
   // not hold a token). Refuses a directory that is not a sealhsm token, or one of another format.
@@ -95,7 +106,9 @@ class TokenStore {
   StoreChanges Poll();
 
   std::vector<User> Users();  // as stored; failures from the login counts
-  void PutUser(User& u);  // sets u.gen and u.mac to what was written
+  // Sets u.gen and u.mac to what was written. `fresh`: a user made (or reset) here, whose empty
+  // manifest is written under the MAC key given, in the same transaction.
+  void PutUser(User& u, const SecureBytes* fresh_mac_key = nullptr);
   void DeleteUser(const std::string& name);
   bool VerifyUser(const User& u);  // the row's MAC (state key open)
   // Counts a login attempt before its verdict, atomically across processes; returns the count of
@@ -104,17 +117,40 @@ class TokenStore {
   void ClearLoginFailures(const std::string& name);
   // The file whose lock (FileLock) orders password checks across every process using the token.
   std::string LoginLockPath() const { return dir_ + "/login.lock"; }
-  std::optional<Bytes> UnsealWrap();
-  void PutUnsealWrap(ByteView wrap);
+  // The unseal key's record: the user whose keys it opens, and its wrap of them.
+  std::optional<std::pair<std::string, Bytes>> UnsealWrap();
+  void PutUnsealWrap(const std::string& user, ByteView wrap);
+  // The token's admin public key (it certifies every user's public keys); empty before activation.
+  Bytes AdminPublic();
+  void SetAdminPublic(ByteView pub);  // once, in the activating admin's first write
+
+  // The user layer. SetWriter names the user whose rows this store writes from now on (its name and
+  // manifest MAC key; nullptr: nobody, and object writes fail). VerifyUser checks that user's
+  // manifest against the rows it holds and its generation mark (as Unlock does for the token;
+  // `accept_rollback_by` likewise), and is repeated by Poll when objects changed.
+  void SetWriter(const std::string& name, const SecureBytes* mac_key);
+  void VerifyUserState(const std::string& name, const SecureBytes& mac_key, const std::string* accept_rollback_by = nullptr);
+  std::size_t HeldRows(const std::string& name);  // how many rows the user holds
+  // One transaction: the user's rows go, shares to it are dropped, its new record and its empty
+  // manifest (under `mac_key`) are written. An admin resetting a password without the old one.
+  void ResetUser(User& u, const SecureBytes& mac_key);
+  // A user's new UK (its own password change): each row it holds is rewritten by `rewrap` (its
+  // own wraps), its record is written, and its manifest and mark move to `mac_key`; one transaction.
+  void RekeyUser(User& u, const SecureBytes& mac_key, const std::function<void(StoredObject&)>& rewrap);
+  // Removes a user from every row's shares (a deleted user), keeping each holder's signature.
+  void DropShares(const std::string& name);
 
   // Inserts rows in one transaction: `quota(keys, asymmetric)` sees the stored counts inside it and
   // throws to refuse; `seal(row)` makes each sealed blob once its handle and generation are known.
   // Inserts from several threads at once share one transaction (group commit: one fsync for all of
   // them), each in its own savepoint so a refusal undoes only its rows; each call returns after the
   // commit that holds its rows, so an acknowledged create is as durable as ever.
-  using Sealer = std::function<Bytes(const StoredObject&)>;
+  // The sealer fills in `sealed`, `wraps`, `sig` and `tsig` once handle and generations are known.
+  using Sealer = std::function<void(StoredObject&)>;
   using QuotaCheck = std::function<void(std::size_t keys, std::size_t asymmetric)>;
   std::vector<CK_OBJECT_HANDLE> Insert(std::vector<StoredObject> rows, const Sealer& seal, const QuotaCheck& quota);
+  // The holder's change (the row is sealed and signed again); without a sealer, a change by someone
+  // else that keeps the holder's signature (an admin's CKA_TRUSTED endorsement, shares).
   void Update(StoredObject row, const Sealer& seal);
   void Delete(CK_OBJECT_HANDLE h);
   // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise).
@@ -130,7 +166,7 @@ class TokenStore {
 
   // C_InitToken on an initialized token (state key open): one transaction deletes every object and
   // every user but `keep` (the SO), and sets the label in the signed header.
-  void Reinitialize(const std::string& keep, const std::string& label);
+  void Reinitialize(const std::string& keep, const std::string& label, const SecureBytes& keep_mac_key);
   void SetLabel(const std::string& label);  // state key open; the header is signed again
 
   // A consistent copy of the live token into `dest_dir` (SQLite's online backup).
@@ -158,6 +194,19 @@ class TokenStore {
   std::pair<int64_t, int64_t> KeyCounts();        // (keys, asymmetric keys); mu_ held
   void PutKeyCounts(int64_t keys, int64_t asym);  // in the caller's write transaction
   bool UserMacOk(const User& u) const;  // state key open
+  // The user layer (user_state.cc), mu_ held.
+  Bytes UserScope(const std::string& name) const;  // token id || user: what a user manifest names
+  Bytes Contribution(ByteView mac_key, const StoredObject& o) const;  // a held row's part of its holder's manifest
+  statemac::Manifest ComputeUserState(const std::string& name, ByteView mac_key);  // from the rows it holds
+  std::optional<statemac::Manifest> ReadUserState(const std::string& name, ByteView mac_key);
+  void PutUserState(const std::string& name, ByteView mac_key, const statemac::Manifest& m);
+  GenerationMark& UserMark(const std::string& name);
+  // In the writer's transaction: moves its manifest by the rows it changed.
+  void ApplyToWriterState(int64_t gen, const std::vector<Change>& changes);
+  // Poll: the writer's manifest still matches the rows it holds, and is no older than `acknowledged`
+  // (its mark, read before the snapshot).
+  void CheckWriterState(int64_t acknowledged);
+  void WriteUserRow(User& u, int64_t gen, std::vector<Change>& changes);  // in the caller's write transaction
 
   std::mutex mu_;  // one connection per token object; calls are serialized
   std::mutex queue_mu_;  // guards queue_, committing_ and each queued insert's `done`
@@ -174,6 +223,10 @@ class TokenStore {
   statemac::Manifest known_;  // the manifest last verified by this process
   int64_t highest_seen_ = 0;  // the highest generation this process has verified or written
   std::unique_ptr<GenerationMark> mark_;
+  std::string mirror_;  // the generation mirror; each user's mark sits beside it, named for the user
+  std::string writer_;  // the user layer: who writes, its MAC key, and its marks
+  SecureBytes writer_mac_;
+  std::map<std::string, std::unique_ptr<GenerationMark>> user_marks_;
   std::string poisoned_;      // set once a rollback is seen: every later call fails with it
   std::set<CK_OBJECT_HANDLE> damaged_objects_;  // rows that failed their MAC since the unlock
 };
@@ -181,7 +234,7 @@ class TokenStore {
 // "object 0x2a ('label')", for messages that name a damaged object.
 std::string DescribeObject(const StoredObject& row);
 
-// The additional data that binds a sealed object blob to its row.
-Bytes ObjectAad(ByteView token_id, const StoredObject& o);
+// Every column of an object row, for its MAC under the state key.
+Bytes ObjectState(ByteView token_id, const StoredObject& o);
 
 }  // namespace hsm

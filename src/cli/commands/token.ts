@@ -2,7 +2,8 @@
 //
 // The token directory itself, beyond CloudHSM's commands, for the operator who has its files:
 // `token accept-rollback` (the admin accepts a token.db older than the generation last
-// acknowledged, which every login refuses until then) and `token unlock` (a user locked by failed
+// acknowledged, which every login refuses until then, and each user accepts its own objects' older
+// state, which only that user's key can vouch for) and `token unlock` (a user locked by failed
 // logins, the sole admin too, proves its password where the files are). Both recorded in operator.log.
 
 import type { Command } from 'commander';
@@ -13,15 +14,17 @@ import { action } from './common.js';
 export function registerToken(program: Command, rt: Runtime): void {
   const token = program.command('token').description('the token directory: accepting a rollback, unlocking a locked user');
   token.command('accept-rollback')
-    .description('as the admin (the SO for pkcs11), accept the token\'s state although it is older than the generation last acknowledged; logged in operator.log')
-    .option('--username <name>', 'the admin (default: admin, or so for a pkcs11 token)')
-    .option('--password <password>', 'the admin password (else SEALHSM_ADMIN_PASSWORD, else a prompt)')
+    .description("accept a state older than the generation last acknowledged: the admin (the SO for pkcs11) for the token, then each user for its own objects; logged in operator.log")
+    .option('--username <name>', 'who accepts (default: admin, or so for a pkcs11 token)')
+    .option('--password <password>', "its password (else SEALHSM_ADMIN_PASSWORD for the admin, SEALHSM_PASSWORD for a user, else a prompt)")
     .action(action(rt, async (g, o) => {
       const hsm = await rt.token(g);
-      const admin = (o.username as string | undefined) ?? (hsm.profile === 'pkcs11' ? 'so' : 'admin');
+      const admin = hsm.profile === 'pkcs11' ? 'so' : 'admin';
+      const user = (o.username as string | undefined) ?? admin;
       if (hsm.currentUser !== undefined) throw new CliError('SEALHSM_USAGE', 'log out first: a rollback is accepted where nobody is logged in', EXIT.usage);
-      await hsm.acceptRollback(admin, await rt.password(o.password as string | undefined, 'SEALHSM_ADMIN_PASSWORD', `Password for ${admin}:`));
-      return { data: { directory: rt.tokenDir(g), accepted: true, by: admin }, text: `accepted the current state of ${rt.tokenDir(g)} (recorded in operator.log)` };
+      const variable = user.toLowerCase() === admin ? 'SEALHSM_ADMIN_PASSWORD' : 'SEALHSM_PASSWORD';
+      await hsm.acceptRollback(user, await rt.password(o.password as string | undefined, variable, `Password for ${user}:`));
+      return { data: { directory: rt.tokenDir(g), accepted: true, by: user }, text: `accepted the current state of ${rt.tokenDir(g)} for ${user} (recorded in operator.log)` };
     }));
   token.command('unlock')
     .description('unlock a user locked by failed logins (the sole admin too) by proving its password where the token directory is; logged in operator.log')

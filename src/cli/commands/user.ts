@@ -35,10 +35,12 @@ export function registerUser(program: Command, rt: Runtime): void {
   user.command('change-password').description("change a password (admins for anyone; a crypto user for itself)")
     .requiredOption('--username <name>').requiredOption('--role <role>', 'admin or crypto-user')
     .option('--password <password>', 'else SEALHSM_NEW_PASSWORD or SEALHSM_PASSWORD, else a prompt')
+    .option('--discard-keys', "an admin resetting another user deletes the token objects that only the user's old password opened")
     .action(action(rt, async (g, o) => {
       role(o.role);
       const hsm = await rt.loggedIn(g);
-      await hsm.users.changePassword(o.username as string, await rt.password(o.password as string | undefined, NEW_PASSWORD_VARIABLES, `New password for ${String(o.username)}:`));
+      const password = await rt.password(o.password as string | undefined, NEW_PASSWORD_VARIABLES, `New password for ${String(o.username)}:`);
+      await hsm.users.changePassword(o.username as string, password, { discardKeys: o.discardKeys === true });
       return { data: { username: o.username, role: o.role }, text: `changed the password of ${String(o.username)}` };
     }));
 }
