@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, createHash, verify as verifySig, constants } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -285,6 +285,25 @@ describe('sealhsm token accept-rollback', () => {
     expect(list.code, list.out + list.err).toBe(0);
     expect(JSON.stringify(list.json.data)).toContain('before');
     expect(JSON.stringify(list.json.data)).not.toContain('"after"');
+  });
+});
+
+describe('sealhsm token migrate', () => {
+  it('rewrites a format-2 token with a passwords file; without one it says what it needs', () => {
+    const dir = join(base, 'format2');
+    cpSync(join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'format2', 'cloudhsm'), dir, { recursive: true });
+    const refused = cli(['key', 'list'], { SEALHSM_TOKEN: dir, SEALHSM_PIN: 'alice:alice-password' });
+    expect(JSON.stringify(refused.json.data)).toMatch(/sealhsm token migrate --dir/);
+    const usage = cli(['token', 'migrate', '--dir', dir]);
+    expect([usage.code, usage.json.data.error]).toEqual([2, 'SEALHSM_USAGE']);
+    const file = join(base, 'format2-passwords');
+    writeFileSync(file, 'admin:admin-password\nalice:alice-password\nbob:bob-password\n', { mode: 0o600 });
+    const ok = cli(['token', 'migrate', '--dir', dir, '--passwords-file', file]);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    expect(ok.json.data).toMatchObject({ migrated: true, formerToken: `${dir}.format2` });
+    const list = cli(['key', 'list'], { SEALHSM_TOKEN: dir, SEALHSM_PIN: 'alice:alice-password' });
+    expect(list.code, list.out + list.err).toBe(0);
+    expect(JSON.stringify(list.json.data)).toContain('alice-aes');
   });
 });
 

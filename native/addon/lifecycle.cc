@@ -59,6 +59,28 @@ Napi::Value OpenToken(const Napi::CallbackInfo& info) {
   });
 }
 
+// migrateToken(dir, users: string[], passwords: (string | Uint8Array)[]): a format-2 token rewritten
+// as format 3 (Token::Migrate), the old one kept as <dir>.format2.
+Napi::Value MigrateToken(const Napi::CallbackInfo& info) {
+  return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
+    std::string dir = ToString(a[0], "dir");
+    if (!a[1].IsArray() || !a[2].IsArray()) throw Napi::TypeError::New(a.Env(), "migrateToken(dir, users, passwords)");
+    auto users = a[1].As<Napi::Array>();
+    auto pws = a[2].As<Napi::Array>();
+    if (users.Length() != pws.Length()) throw Napi::TypeError::New(a.Env(), "one password per user");
+    auto passwords = std::make_shared<std::map<std::string, SecureBytes>>();
+    for (uint32_t i = 0; i < users.Length(); i++) {
+      std::string name = ToString(users.Get(i), "user");
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*passwords)[name] = ToSecret(pws.Get(i), "password");
+    }
+    return [dir, passwords]() -> Result {
+      (void)Token::Migrate(dir, *passwords);  // the old token is kept as <dir>.format2
+      return std::monostate{};
+    };
+  });
+}
+
 Napi::Value BackupToken(const Napi::CallbackInfo& info) {
   return Queue(info, [](const Napi::CallbackInfo& a) -> Work {
     CK_SLOT_ID slot = ToUlong(a[0], "slot");
@@ -287,6 +309,7 @@ void InitLifecycle(Napi::Env env, Napi::Object e) {
   e.Set("activate", Napi::Function::New(env, Activate, "activate"));
   e.Set("login", Napi::Function::New(env, QueueUserPassword<&Token::Login>, "login"));
   e.Set("logout", Napi::Function::New(env, Logout, "logout"));
+  e.Set("migrateToken", Napi::Function::New(env, MigrateToken, "migrateToken"));
   e.Set("acceptRollback", Napi::Function::New(env, QueueUserPassword<&Token::AcceptRollback>, "acceptRollback"));
   e.Set("unlockUser", Napi::Function::New(env, QueueUserPassword<&Token::UnlockUser>, "unlockUser"));
   e.Set("loginState", Napi::Function::New(env, LoginState, "loginState"));

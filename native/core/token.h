@@ -56,6 +56,10 @@ class Token {
   // once for unattended services (and is added to the token the first time the master key is open).
   Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key);
   bool Persistent() const { return store_ != nullptr; }
+  // `sealhsm token migrate`: rewrites the format-2 token in `dir` as format 3, with the password of
+  // every user (by name). The old token is verified whole first and kept as <dir>.format2, which
+  // is returned. Nobody may be using the token meanwhile.
+  static std::string Migrate(const std::string& dir, const std::map<std::string, SecureBytes>& passwords);
   void Backup(const std::string& dest_dir);
   // A service that keeps state of its own on the token (the KMS endpoint: `name` "kms") claims it for
   // this process, so a second server on the same token refuses to start (naming the process that
@@ -188,7 +192,8 @@ class Token {
   // persistent token's session objects) as objects_ gains (+1) or loses (-1) one. Under mu_.
   void Tally(CK_OBJECT_HANDLE h, const Object& o, int delta) const;
   // Persistent tokens: token objects inserted in one transaction (a key pair's halves together).
-  std::vector<CK_OBJECT_HANDLE> StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs);
+  // `fixed_handle`: a migration keeps each object's handle (one object per call).
+  std::vector<CK_OBJECT_HANDLE> StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs, CK_OBJECT_HANDLE fixed_handle = 0);
   const MechanismInfo& MechanismFor(CK_MECHANISM_TYPE type, CK_FLAGS function) const;
   // Persistent tokens: another process changed the token → reload users, forget what it changed.
   void Refresh() const;

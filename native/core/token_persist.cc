@@ -120,7 +120,7 @@ StoredObject Token::ToStored(const Object& o) const {
   return row;
 }
 
-std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs) {
+std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_ptr<Object>> objs, CK_OBJECT_HANDLE fixed_handle) {
   Secrets writer = Writer();
   if (!writer) Fail(CKR_USER_NOT_LOGGED_IN, "log in to write the token's objects (each row is signed by the user who writes it)");
   std::vector<StoredObject> rows;
@@ -128,8 +128,9 @@ std::vector<CK_OBJECT_HANDLE> Token::StoreTokenObjects(std::vector<std::shared_p
   std::size_t keys = 0, asym = 0;
   for (const auto& o : objs) {
     o->holder = writer->name;
-    o->endorsement.clear();  // a new handle: CKA_TRUSTED is endorsed for it, or refused
+    if (fixed_handle == 0) o->endorsement.clear();  // a new handle: CKA_TRUSTED is endorsed for it, or refused
     rows.push_back(ToStored(*o));
+    rows.back().handle = fixed_handle;
     sealers.push_back(Resealer(*o));
     keys += o->IsKey() ? 1 : 0;
     asym += o->cls == CKO_PUBLIC_KEY || o->cls == CKO_PRIVATE_KEY ? 1 : 0;

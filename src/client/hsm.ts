@@ -118,8 +118,9 @@ export class SealHsm {
     return new SealHsm(native.createToken(profile, label, checkLockout(options.maxFailedLogins)), profile, label, sessions);
   }
 
-  /** A persistent cluster in a token directory: SQLite (WAL), every change one transaction, key
-   *  material sealed under the token's master key, shared safely by several processes. */
+  /** A persistent cluster in a token directory: SQLite (WAL), every change one transaction, each
+   *  user's key material sealed under keys only its own password opens, shared safely by several
+   *  processes. */
   static async open(options: OpenOptions): Promise<SealHsm> {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
       throw new TypeError('open({ dir }) needs a directory path');
@@ -142,6 +143,23 @@ export class SealHsm {
     }
     const info = native.tokenInfo(slot);
     return new SealHsm(slot, info.profile as ProfileName, info.label, sessions);
+  }
+
+  /** Rewrites a token directory of format 2 (sealhsm before per-user sealing, where one password
+   *  opened every user's keys) as format 3, given the password of every user of the token by name.
+   *  The old token is verified whole before anything is written, and kept as `<dir>.format2`
+   *  (returned), which holds keys under the old seal: remove it once the new token works. Handles,
+   *  attributes, owners and shares are kept; failed-login counts and an unseal key's record are not
+   *  (the service's first login with its key makes a new one). Stop every process using the token
+   *  first. */
+  static async migrate(dir: string, passwords: Readonly<Record<string, string>>): Promise<string> {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError('migrate(dir, passwords) needs a directory path');
+    if (passwords === null || typeof passwords !== 'object') throw new TypeError('migrate(dir, passwords): passwords by user name');
+    const users = Object.keys(passwords);
+    const values = users.map((u) => passwords[u]);
+    if (values.some((p) => typeof p !== 'string')) throw new TypeError('every password is a string');
+    await call(native.migrateToken(dir, users, values as string[]));
+    return `${dir}.format2`;
   }
 
   /** A consistent copy of this (persistent) cluster into a new directory: CloudHSM's backups,

@@ -130,6 +130,7 @@ export interface NativeBinding {
   loginState(slot: number): NativeLoginState;
   createUser(slot: number, user: string, password: string | Uint8Array, role: 'admin' | 'crypto-user'): Promise<void>;
   deleteUser(slot: number, user: string): Promise<void>;
+  migrateToken(dir: string, users: readonly string[], passwords: readonly (string | Uint8Array)[]): Promise<void>;
   changePassword(slot: number, user: string, password: string | Uint8Array, discardKeys?: boolean): Promise<void>;
   listUsers(slot: number): NativeUser[];
 

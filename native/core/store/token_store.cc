@@ -149,12 +149,12 @@ std::unique_ptr<TokenStore> TokenStore::Open(const std::string& dir, const Store
       Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", newer than this sealhsm reads (" + std::to_string(kFormat) + "); upgrade sealhsm");
     }
     if (version < 1) Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has no valid token format version");
-    if (version == 2 && !o.legacy) {
+    if (version == 2) {
       Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format 2, where one user's password opens every user's keys; migrate it with " +
                                          "`sealhsm token migrate --dir " + dir + "` (it asks for the admin's and every user's password)");
     }
-    if (version < 2 || (version == 2) != o.legacy) {
-      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + (version < 2 ? ", which has no authenticated token state; make a new token and move the keys with wrap/unwrap" : ", not format 2"));
+    if (version < kFormat) {
+      Fail(CKR_TOKEN_NOT_RECOGNIZED, dir + " has token format " + format + ", which has no authenticated token state; make a new token and move the keys with wrap/unwrap");
     }
   } else {
     sql::WriteTx tx(db);
@@ -607,7 +607,11 @@ void TokenStore::CommitInserts(const std::vector<PendingInsert*>& batch) {
           for (StoredObject& o : p->rows) {
             if (o.holder != writer_ || writer_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to write the token's objects (each is signed by its holder)");
             o.gen = o.sgen = gen;
-            o.handle = static_cast<CK_OBJECT_HANDLE>(++next);
+            if (o.handle == 0 || static_cast<int64_t>(o.handle) <= next) {
+              o.handle = static_cast<CK_OBJECT_HANDLE>(++next);
+            } else {
+              next = static_cast<int64_t>(o.handle);  // a migration keeps the old handle
+            }
             p->seal(o);
             o.mac = RowMac(o);
             sql::Stmt& s = db_->Cached(
@@ -811,6 +815,14 @@ void TokenStore::Reinitialize(const std::string& keep, const std::string& label,
     PutMeta(*db_, "header_mac", HeaderMac(state_key_.view(), token_id_, *db_));
   });
   label_ = label;
+}
+
+void TokenStore::ReserveHandles(int64_t upto) {
+  std::lock_guard lock(mu_);
+  sql::WriteTx tx(*db_);
+  sql::Stmt(db_->raw(), "DELETE FROM sqlite_sequence WHERE name = 'objects'").Run();
+  sql::Stmt(db_->raw(), "INSERT INTO sqlite_sequence (name, seq) VALUES ('objects', ?)").Bind(1, upto).Run();
+  tx.Commit();
 }
 
 void TokenStore::SetLabel(const std::string& label) {

@@ -71,7 +71,6 @@ struct StoreOptions {
   bool full_sync = true;        // synchronous=FULL: an acknowledged write survives power loss
   int max_failed_logins = -1;   // stored in the header when creating; -1 = the profile's
   std::string generation_mirror;  // a second generation mark (another mount), or empty
-  bool legacy = false;  // opens a format-2 token, read as it is, for `sealhsm token migrate` only
 };
 
 class TokenStore {
@@ -168,6 +167,7 @@ class TokenStore {
   // every user but `keep` (the SO), and sets the label in the signed header.
   void Reinitialize(const std::string& keep, const std::string& label, const SecureBytes& keep_mac_key);
   void SetLabel(const std::string& label);  // state key open; the header is signed again
+  void ReserveHandles(int64_t upto);  // no handle up to `upto` is given (a migration keeps old ones)
 
   // A consistent copy of the live token into `dest_dir` (SQLite's online backup).
   void Backup(const std::string& dest_dir);
