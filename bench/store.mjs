@@ -40,7 +40,7 @@ async function create(hsm, count, kind = 'aes', prefix = 'key') {
 
 /** A pkcs11-profile token of `n` AES keys (key-<i>) and one P-256 pair (bench-ec), built once. */
 async function cachedToken(n) {
-  const dir = `${root}token-v2-${n}`; // v2: the authenticated token format
+  const dir = `${root}token-v3-${n}`; // v3: per-user sealing
   if (existsSync(`${dir}/token.db`)) return dir;
   mkdirSync(root, { recursive: true });
   const t = performance.now();

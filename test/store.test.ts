@@ -69,7 +69,7 @@ describe('persistence', () => {
     hsm.close();
   });
 
-  it('changing a password re-wraps the master key; a deleted user can no longer open it', async () => {
+  it("changing a password re-wraps the user's keys; a deleted user can no longer open it", async () => {
     const dir = tempDir();
     let hsm = await newToken(dir);
     const k = await hsm.keys.generateAes({ token: true, label: 'x' });
@@ -234,7 +234,7 @@ describe('backup and restore', () => {
 });
 
 describe('the unseal key', () => {
-  it('opens the master key without a password; a wrong unseal key is refused', async () => {
+  it("opens a service user's keys without a password; a wrong unseal key is refused", async () => {
     const dir = tempDir();
     const key = crypto.randomBytes(32);
     const hsm = await newToken(dir, 'cloudhsm', key);

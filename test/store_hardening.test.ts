@@ -45,7 +45,7 @@ describe('user rows and the header are authenticated', () => {
     const unseal = crypto.randomBytes(32);
     const { dir } = await tokenWithKeys(unseal);
     // bob's row now carries alice's salt and verifier: alice's password passes the verifier check,
-    // but it cannot open bob's own wrap of the master key.
+    // but it cannot open bob's own wrap of his keys.
     sql(dir, "UPDATE users SET salt = (SELECT salt FROM users WHERE name = 'alice'), verifier = (SELECT verifier FROM users WHERE name = 'alice') WHERE name = 'bob'");
     const hsm = await SealHsm.open({ dir, unsealKey: unseal });
     expect(await codeOf(hsm.login('bob', 'alice-password'))).toBe('CKR_SEALHSM_INTEGRITY_FAILURE');

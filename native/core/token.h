@@ -52,8 +52,8 @@ class Token {
   static constexpr CK_OBJECT_HANDLE kFirstSessionHandle = CK_OBJECT_HANDLE{1} << 40;
   Token(const Profile& profile, std::string label, int max_failed_logins = -1)
       : profile_(profile), label_(std::move(label)), users_(profile, max_failed_logins) {}
-  // A persistent token over a store. `unseal_key` (32 bytes), when given, opens the master key at
-  // once for unattended services (and is added to the token the first time the master key is open).
+  // A persistent token over a store. `unseal_key` (32 bytes), when given, opens the state key and one
+  // crypto user's keys at once for unattended services (the first crypto user to log in with it).
   Token(const Profile& profile, std::unique_ptr<TokenStore> store, std::optional<SecureBytes> unseal_key);
   bool Persistent() const { return store_ != nullptr; }
   // `sealhsm token migrate`: rewrites the format-2 token in `dir` as format 3, with the password of

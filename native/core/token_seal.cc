@@ -96,7 +96,7 @@ TokenStore::Sealer Token::Resealer(const Object& o) const {
       row.wraps[writer->name] = seal::Seal(writer->seal_key.view(), formats::OwnerWrapAad(id, row.handle, writer->name), dek.view());
       for (const auto& [name, kx] : recipients) row.wraps[name] = userkeys::ShareWrap(kx, formats::ShareAad(id, row.handle, name), dek.view());
     }
-    row.sig = userkeys::Sign(writer->sign_private.view(), formats::RowMessage(id, row));
+    row.sig = userkeys::Sign(*writer, formats::RowMessage(id, row));
     row.tsig.clear();
     if (!trusted) return;
     if (!endorsement.empty() && userkeys::Verify(admin, formats::TrustMessage(id, row), endorsement)) {

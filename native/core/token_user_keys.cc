@@ -136,6 +136,7 @@ void Token::RekeySelf(const std::string& name, const SecureBytes& kek, const Sec
   next->name = name;
   next->kx_private = now->kx_private.CloneSecret();
   next->sign_private = now->sign_private.CloneSecret();
+  next->signer = now->signer;
   next->admin_private = now->admin_private.CloneSecret();
   next->kx_public = now->kx_public;
   next->sign_public = now->sign_public;

@@ -53,8 +53,10 @@ export interface OpenOptions {
   /** For a new token, its profile (default 'cloudhsm'); an existing token must match if given. */
   readonly profile?: ProfileName;
   readonly label?: string;
-  /** Opens the master key without a login, for services that restart unattended; it is added to the
-   *  token the first time a user logs in with it given. Logins are still needed to use keys. */
+  /** For services that restart unattended: the first crypto user to log in while it is given has
+   *  its keys wrapped under it too (never an admin's), and from then on they open at `open`, without
+   *  that user's password. Logins are still needed to use keys; another user's keys open only with
+   *  its own password. */
   readonly unsealKey?: UnsealKeySource;
   readonly sessions?: number;
   /** For a new token: failed logins before a user locks (default: the profile's; 0 never locks). */

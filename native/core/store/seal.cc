@@ -12,7 +12,7 @@ constexpr std::size_t kNonce = 12, kTag = 16;
 }
 
 Bytes Seal(ByteView key, ByteView aad, ByteView plain) {
-  if (key.size != 32) Fail(CKR_GENERAL_ERROR, "the master key is 32 bytes");
+  if (key.size != 32) Fail(CKR_GENERAL_ERROR, "a sealing key is 32 bytes");
   Bytes out(kNonce + plain.size + kTag);
   ossl::RandomInto(out.data(), kNonce);
   ossl::CipherCtx ctx(ossl::Check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));

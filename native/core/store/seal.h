@@ -1,6 +1,6 @@
 // native/core/store/seal.h
 //
-// Sealing at rest (DESIGN "The sealed slot"): AES-256-GCM under the token master key, a fresh
+// Sealing at rest (DESIGN "The sealed slot"): AES-256-GCM under a 32-byte key, a fresh
 // 12-byte nonce per seal, and additional data that binds a blob to what it belongs to (token id,
 // object handle, class, key type and the stored attributes), so a blob moved to another object, an
 // edited attribute or a truncated row fails the check. Output: nonce || ciphertext || tag.

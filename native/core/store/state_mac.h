@@ -1,9 +1,9 @@
 // native/core/store/state_mac.h
 //
 // Authentication of token state at rest (issue: harden the seal). One HMAC-SHA256 key derived from
-// the token master key (HKDF, its own label) signs every user row, every object row, the token
+// the token's state key (HKDF, its own label; every user's wrap holds it) signs every user row, every object row, the token
 // header and the manifest (generation, row count and the XOR of every live row's MAC), so an edited,
-// inserted, deleted or restored row, or an edited header, is detected once the master key is open.
+// inserted, deleted or restored row, or an edited header, is detected once the state key is open.
 // Knows nothing of SQLite or sessions.
 #pragma once
 

@@ -384,7 +384,7 @@ StoreChanges TokenStore::Poll() {
 
 void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>& changes)>& body) {
   ThrowIfPoisoned();
-  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change the token (its state is signed with the master key)");
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to change the token (its state is signed with the state key)");
   sql::WriteTx tx(*db_);
   statemac::Manifest m = ReadManifest();
   if (m.gen < known_.gen) {
@@ -715,7 +715,7 @@ std::optional<StoredObject> TokenStore::Load(CK_OBJECT_HANDLE h) {
   s.Bind(1, static_cast<int64_t>(h));
   if (!s.Step()) return std::nullopt;
   StoredObject o = RowToObject(s);
-  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need the master key)");
+  if (state_key_.empty()) Fail(CKR_USER_NOT_LOGGED_IN, "log in to use the token's objects (their seals need a user's keys)");
   if (!RowMacOk(o)) {
     damaged_objects_.insert(o.handle);
     Tampered(DescribeObject(o) + ": its row was modified, swapped or belongs to another token");

@@ -87,7 +87,7 @@ class TokenStore {
   const std::string& dir() const { return dir_; }
   int max_failed_logins() const { return max_failed_logins_; }
 
-  // The state key, from the master key. On a token with state it verifies the header, the manifest
+  // The state key's MAC key, from the state key every user's wrap holds. On a token with state it verifies the header, the manifest
   // and every row's MAC against the manifest (rows deleted, inserted or restored from an older copy
   // fail it) and the manifest's generation against the highest one acknowledged (generation_mark.h),
   // and returns the users whose rows fail their MAC; on a fresh token it writes the first manifest.

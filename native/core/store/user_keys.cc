@@ -11,6 +11,8 @@
 
 namespace hsm::userkeys {
 
+Bytes SignWith(const ossl::Pkey& k, ByteView message);  // below
+
 namespace {
 
 SecureBytes Hkdf(ByteView key, ByteView salt, ByteView info) {
@@ -110,6 +112,7 @@ UserSecrets Generate(const std::string& name) {
   SigningPair sp = NewSigningPair();
   s.sign_private = std::move(sp.seed);
   s.sign_public = std::move(sp.public_key);
+  s.signer = PrivateKey("ED25519", s.sign_private.view());
   return s;
 }
 
@@ -135,7 +138,8 @@ void OpenPrivates(UserSecrets& s, ByteView token_id, ByteView sealed, ByteView k
   s.sign_private = SecureBytes(ByteView(plain.data() + kKeyBytes, kKeyBytes));
   s.admin_private = plain.size() == 3 * kKeyBytes ? SecureBytes(ByteView(plain.data() + 2 * kKeyBytes, kKeyBytes)) : SecureBytes();
   s.kx_public = PublicOf(PrivateKey("X25519", s.kx_private.view()));
-  s.sign_public = PublicOf(PrivateKey("ED25519", s.sign_private.view()));
+  s.signer = PrivateKey("ED25519", s.sign_private.view());
+  s.sign_public = PublicOf(s.signer);
   bool same = kx_public.size == kKeyBytes && sign_public.size == kKeyBytes &&
               CRYPTO_memcmp(kx_public.data, s.kx_public.data(), kKeyBytes) == 0 && CRYPTO_memcmp(sign_public.data, s.sign_public.data(), kKeyBytes) == 0;
   if (!same) {
@@ -150,8 +154,14 @@ SigningPair NewSigningPair() {
 
 Bytes SigningPublic(ByteView seed) { return PublicOf(PrivateKey("ED25519", seed)); }
 
-Bytes Sign(ByteView seed, ByteView message) {
-  ossl::Pkey k = PrivateKey("ED25519", seed);
+Bytes Sign(ByteView seed, ByteView message) { return SignWith(PrivateKey("ED25519", seed), message); }
+
+Bytes Sign(const UserSecrets& s, ByteView message) {
+  if (!s.signer) Fail(CKR_GENERAL_ERROR, "user '" + s.name + "' has no signing key open");
+  return SignWith(s.signer, message);
+}
+
+Bytes SignWith(const ossl::Pkey& k, ByteView message) {
   ossl::MdCtx ctx(ossl::Check(EVP_MD_CTX_new(), "EVP_MD_CTX_new"));
   Bytes sig(kSignatureBytes);
   std::size_t n = sig.size();

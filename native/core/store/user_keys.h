@@ -10,6 +10,7 @@
 #include <string>
 
 #include "../bytes.h"
+#include "../ossl.h"
 
 namespace hsm::userkeys {
 
@@ -26,6 +27,7 @@ struct UserSecrets {
   SecureBytes sign_private;  // Ed25519 seed
   SecureBytes admin_private; // Ed25519 seed of the token's admin key: admins only, else empty
   Bytes kx_public, sign_public;
+  ossl::Pkey signer;  // sign_private as an OpenSSL key, made once: a row signature is on every write
 };
 
 // A fresh user: a random UK and fresh key pairs (admin_private is left for the caller).
@@ -49,6 +51,7 @@ struct SigningPair {
 SigningPair NewSigningPair();
 Bytes SigningPublic(ByteView seed);
 Bytes Sign(ByteView seed, ByteView message);
+Bytes Sign(const UserSecrets& s, ByteView message);  // with s.signer
 bool Verify(ByteView public_key, ByteView message, ByteView signature);
 
 // A data key for one share recipient: an ephemeral X25519 key, HKDF-SHA256 over the shared secret
