@@ -147,7 +147,10 @@ void Token::Login(const std::string& user, ByteView password) {
     store_->SetWriter(name, &me_->mac_key);
   }
   login_ = LoginState{name, role};
-  if (store_) SaveUnsealWrap();
+  if (!store_) return;
+  SaveUnsealWrap();
+  std::unique_lock objects(mu_);
+  DropCachedTokenObjects();  // read before the login, without this user's keys: read again with them
 }
 
 void Token::AcceptRollback(const std::string& user, ByteView password) {

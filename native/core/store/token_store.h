@@ -152,7 +152,8 @@ class TokenStore {
   // else that keeps the holder's signature (an admin's CKA_TRUSTED endorsement, shares).
   void Update(StoredObject row, const Sealer& seal);
   void Delete(CK_OBJECT_HANDLE h);
-  // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise).
+  // A row, its MAC verified (CKR_SEALHSM_INTEGRITY_FAILURE naming it otherwise); with the state key
+  // closed, unverified (a public session reads public objects by their holders' signatures).
   std::optional<StoredObject> Load(CK_OBJECT_HANDLE h);
   // Rows whose indexed columns match, each checked against its MAC (`damaged` when it fails, state
   // key open). A damaged row's columns may have been edited, so it could have matched any search:
