@@ -104,6 +104,18 @@ describe("another user with the state key cannot forge a user's rows", () => {
     hsm.close();
   });
 
+  it("the same, under alice's running process: her next call fails, naming her objects", async () => {
+    const dir = tempDir();
+    const hsm = await newToken(dir);
+    await hsm.keys.generateAes({ label: 'doomed', token: true });
+    await hsm.keys.generateAes({ label: 'kept', token: true });
+    expect(await hsm.keys.find({ label: 'kept' })).toHaveLength(1);
+    forgeRow(dir, openUser(dir, 'bob', 'bob-password')!, rowByLabel(dir, 'doomed').handle, { remove: true });
+    const e = await hsm.keys.find({ label: 'kept' }).catch((x: Error) => x);
+    expect((e as Error).message).toMatch(/objects of user 'alice'/);
+    hsm.close();
+  });
+
   it("a user's public key substituted on disk is caught: by the certificate, and by the user itself", async () => {
     const dir = tempDir();
     let hsm = await newToken(dir);

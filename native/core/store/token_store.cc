@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS objects_owner ON objects (owner);
 CREATE INDEX IF NOT EXISTS objects_holder ON objects (holder);
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, gen INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-  handle INTEGER NOT NULL, old_mac BLOB, new_mac BLOB);
+  handle INTEGER NOT NULL, old_mac BLOB, new_mac BLOB, holder TEXT NOT NULL, old_held BLOB, new_held BLOB);
 CREATE INDEX IF NOT EXISTS changes_gen ON changes (gen);
 )";
 
@@ -320,6 +320,7 @@ void TokenStore::Lock() {
   state_key_ = SecureBytes();
   writer_.clear();
   writer_mac_ = SecureBytes();
+  writer_known_.reset();
   damaged_objects_.clear();  // found again at the next unlock
 }
 
@@ -349,11 +350,17 @@ StoreChanges TokenStore::Poll() {
     // A commit that raised no generation writes only login counts; anything else is an edit.
     out.users = true;
     VerifyAllRows(m, nullptr);
+    // A commit that left the manifest as it was (login counts; SQLite's checkpoints move the data
+    // version too) changed no held row: the writer's manifest is checked against what it followed.
+    // Rows changed under an unchanged generation are counted again, in full.
+    bool same = m.rows == known_.rows && CRYPTO_memcmp(m.digest.data(), known_.digest.data(), statemac::kMacBytes) == 0;
+    CheckWriterState(writer_acknowledged, same ? writer_known_ : std::nullopt);
     return out;
   }
-  sql::Stmt s(db_->raw(), "SELECT gen, kind, handle, old_mac, new_mac FROM changes WHERE gen > ? ORDER BY seq");
+  sql::Stmt s(db_->raw(), "SELECT gen, kind, handle, old_mac, new_mac, holder, old_held, new_held FROM changes WHERE gen > ? ORDER BY seq");
   s.Bind(1, known_.gen);
   statemac::Manifest next = known_;
+  std::optional<statemac::Manifest> mine = writer_known_;  // the writer's manifest, followed likewise
   int64_t expect = known_.gen + 1;
   bool gap = false;
   while (s.Step()) {
@@ -368,6 +375,11 @@ StoreChanges TokenStore::Poll() {
     Bytes before = s.Blob(3), after = s.Blob(4);
     if (!before.empty()) statemac::XorInto(next.digest, before), next.rows--;
     if (!after.empty()) statemac::XorInto(next.digest, after), next.rows++;
+    if (mine && !writer_.empty() && s.Text(5) == writer_) {
+      Bytes held_before = s.Blob(6), held_after = s.Blob(7);
+      if (!held_before.empty()) statemac::XorInto(mine->digest, held_before), mine->rows--;
+      if (!held_after.empty()) statemac::XorInto(mine->digest, held_after), mine->rows++;
+    }
   }
   next.gen = expect - 1;
   if (gap || next.gen != m.gen) {  // the log no longer reaches back: check everything
@@ -376,7 +388,7 @@ StoreChanges TokenStore::Poll() {
   } else if (next.rows != m.rows || CRYPTO_memcmp(next.digest.data(), m.digest.data(), statemac::kMacBytes) != 0) {
     Tampered("the token: its change log does not match its manifest");
   }
-  if (out.all || !out.objects.empty()) CheckWriterState(writer_acknowledged);
+  if (out.all || !out.objects.empty()) CheckWriterState(writer_acknowledged, out.all || gap ? std::nullopt : mine);
   known_ = m;
   highest_seen_ = std::max(highest_seen_, m.gen);
   return out;
@@ -395,7 +407,7 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
   std::vector<Change> changes;
   m.gen++;
   body(m.gen, changes);
-  sql::Stmt& log = db_->Cached("INSERT INTO changes (gen, kind, name, handle, old_mac, new_mac) VALUES (?,?,?,?,?,?)");
+  sql::Stmt& log = db_->Cached("INSERT INTO changes (gen, kind, name, handle, old_mac, new_mac, holder, old_held, new_held) VALUES (?,?,?,?,?,?,?,?,?)");
   for (const Change& c : changes) {
     if (!c.old_mac.empty()) statemac::XorInto(m.digest, c.old_mac), m.rows--;
     if (!c.new_mac.empty()) statemac::XorInto(m.digest, c.new_mac), m.rows++;
@@ -403,13 +415,19 @@ void TokenStore::Write(const std::function<void(int64_t gen, std::vector<Change>
     log.Bind(1, m.gen).Bind(2, std::string(c.kind)).Bind(3, c.name).Bind(4, static_cast<int64_t>(c.handle));
     if (c.old_mac.empty()) log.BindNull(5); else log.Bind(5, c.old_mac);
     if (c.new_mac.empty()) log.BindNull(6); else log.Bind(6, c.new_mac);
+    // The writer's contributions, for its other processes to follow its manifest (Poll).
+    bool held = !c.old_held.empty() || !c.new_held.empty();
+    log.Bind(7, held ? writer_ : std::string());
+    if (c.old_held.empty()) log.BindNull(8); else log.Bind(8, c.old_held);
+    if (c.new_held.empty()) log.BindNull(9); else log.Bind(9, c.new_held);
     log.Run();
   }
-  ApplyToWriterState(m.gen, changes);
+  std::optional<statemac::Manifest> mine = ApplyToWriterState(m.gen, changes);
   PutMeta(*db_, "manifest", m.Encode(state_key_.view(), token_id_));
   if (m.gen % 256 == 0) sql::Stmt(db_->raw(), "DELETE FROM changes WHERE gen <= ?").Bind(1, m.gen - kChangeLogGenerations).Run();
   tx.Commit();
   if (current) known_ = m;  // otherwise Poll catches up with the other process's writes first
+  if (current && mine && writer_known_) writer_known_ = mine;
   highest_seen_ = std::max(highest_seen_, m.gen);
   mark_->Advance(state_key_.view(), token_id_, m.gen);  // once the commit is durable
   bool held = std::any_of(changes.begin(), changes.end(), [](const Change& c) { return !c.old_held.empty() || !c.new_held.empty(); });

@@ -202,11 +202,13 @@ class TokenStore {
   std::optional<statemac::Manifest> ReadUserState(const std::string& name, ByteView mac_key);
   void PutUserState(const std::string& name, ByteView mac_key, const statemac::Manifest& m);
   GenerationMark& UserMark(const std::string& name);
-  // In the writer's transaction: moves its manifest by the rows it changed.
-  void ApplyToWriterState(int64_t gen, const std::vector<Change>& changes);
+  // In the writer's transaction: moves its manifest by the rows it changed; returns it when it moved.
+  std::optional<statemac::Manifest> ApplyToWriterState(int64_t gen, const std::vector<Change>& changes);
   // Poll: the writer's manifest still matches the rows it holds, and is no older than `acknowledged`
-  // (its mark, read before the snapshot).
-  void CheckWriterState(int64_t acknowledged);
+  // (its mark, read before the snapshot). `followed`: the manifest the change log leads to from the
+  // one last verified, checked against the stored one at the cost of one MAC; without it (first
+  // poll, a gap in the log) every held row is counted again.
+  void CheckWriterState(int64_t acknowledged, const std::optional<statemac::Manifest>& followed);
   void WriteUserRow(User& u, int64_t gen, std::vector<Change>& changes);  // in the caller's write transaction
 
   std::mutex mu_;  // one connection per token object; calls are serialized
@@ -227,6 +229,7 @@ class TokenStore {
   std::string mirror_;  // the generation mirror; each user's mark sits beside it, named for the user
   std::string writer_;  // the user layer: who writes, its MAC key, and its marks
   SecureBytes writer_mac_;
+  std::optional<statemac::Manifest> writer_known_;  // the writer's manifest last verified here
   std::map<std::string, std::unique_ptr<GenerationMark>> user_marks_;
   std::string poisoned_;      // set once a rollback is seen: every later call fails with it
   std::set<CK_OBJECT_HANDLE> damaged_objects_;  // rows that failed their MAC since the unlock

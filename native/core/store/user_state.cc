@@ -52,7 +52,7 @@ std::optional<statemac::Manifest> TokenStore::ReadUserState(const std::string& n
   try {
     return statemac::Manifest::Decode(mac_key, UserScope(name), s.Blob(0));
   } catch (const Error&) {
-    Tampered("the manifest of user '" + name + "': it was edited or is another user's");
+    Tampered("the manifest of user '" + name + "': it was edited or is another user's (or the user's password was changed or reset meanwhile: log in again)");
   }
 }
 
@@ -70,9 +70,9 @@ GenerationMark& TokenStore::UserMark(const std::string& name) {
   return *it->second;
 }
 
-void TokenStore::ApplyToWriterState(int64_t gen, const std::vector<Change>& changes) {
+std::optional<statemac::Manifest> TokenStore::ApplyToWriterState(int64_t gen, const std::vector<Change>& changes) {
   bool any = std::any_of(changes.begin(), changes.end(), [](const Change& c) { return !c.old_held.empty() || !c.new_held.empty(); });
-  if (!any) return;
+  if (!any) return std::nullopt;
   std::optional<statemac::Manifest> m = ReadUserState(writer_, writer_mac_.view());
   if (!m) Tampered("the manifest of user '" + writer_ + "': it is missing");
   for (const Change& c : changes) {
@@ -81,12 +81,14 @@ void TokenStore::ApplyToWriterState(int64_t gen, const std::vector<Change>& chan
   }
   m->gen = gen;
   PutUserState(writer_, writer_mac_.view(), *m);
+  return m;
 }
 
 void TokenStore::SetWriter(const std::string& name, const SecureBytes* mac_key) {
   std::lock_guard lock(mu_);
   writer_ = mac_key == nullptr ? std::string() : name;
   writer_mac_ = mac_key == nullptr ? SecureBytes() : mac_key->CloneSecret();
+  writer_known_.reset();  // counted in full at the next poll that sees objects change
 }
 
 void TokenStore::VerifyUserState(const std::string& name, const SecureBytes& mac_key, const std::string* accept_rollback_by) {
@@ -115,17 +117,18 @@ void TokenStore::VerifyUserState(const std::string& name, const SecureBytes& mac
   }
 }
 
-void TokenStore::CheckWriterState(int64_t acknowledged) {
+void TokenStore::CheckWriterState(int64_t acknowledged, const std::optional<statemac::Manifest>& followed) {
   if (writer_.empty()) return;
   std::optional<statemac::Manifest> m = ReadUserState(writer_, writer_mac_.view());
   if (!m) Tampered("the manifest of user '" + writer_ + "': it is missing (deleted from token.db)");
-  statemac::Manifest found = ComputeUserState(writer_, writer_mac_.view());
+  statemac::Manifest found = followed ? *followed : ComputeUserState(writer_, writer_mac_.view());
   if (found.rows != m->rows || CRYPTO_memcmp(found.digest.data(), m->digest.data(), statemac::kMacBytes) != 0) {
     Tampered("the objects of user '" + writer_ + "': one of its rows was deleted, inserted or restored from an older copy");
   }
   if (m->gen < acknowledged) {
     Poison("the objects of user '" + writer_ + "': their generation went back (token.db was restored from an older copy)");
   }
+  writer_known_ = m;
 }
 
 std::size_t TokenStore::HeldRows(const std::string& name) {
@@ -230,6 +233,7 @@ void TokenStore::RekeyUser(User& u, const SecureBytes& mac_key, const std::funct
     written = gen;
   });
   writer_mac_ = mac_key.CloneSecret();
+  writer_known_.reset();
   UserMark(u.name).Reset(writer_mac_.view(), UserScope(u.name), written);
 }
 
