@@ -88,15 +88,22 @@ describe("another user with the state key cannot forge a user's rows", () => {
     hsm.close();
   });
 
-  it("a row of alice's deleted by bob (token manifest fixed) fails alice's own manifest at her login", async () => {
+  /** Alice's token with two keys, 'doomed' and 'kept'; `deleteDoomed` is bob deleting the first as
+   *  the state key lets him (the token manifest made to match). Alice stays logged in. */
+  async function aliceWithTwoKeys(): Promise<{ dir: string; hsm: SealHsm; deleteDoomed: () => void }> {
     const dir = tempDir();
-    let hsm = await newToken(dir);
+    const hsm = await newToken(dir);
     await hsm.keys.generateAes({ label: 'doomed', token: true });
     await hsm.keys.generateAes({ label: 'kept', token: true });
-    hsm.close();
-    forgeRow(dir, openUser(dir, 'bob', 'bob-password')!, rowByLabel(dir, 'doomed').handle, { remove: true });
+    return { dir, hsm, deleteDoomed: () => forgeRow(dir, openUser(dir, 'bob', 'bob-password')!, rowByLabel(dir, 'doomed').handle, { remove: true }) };
+  }
 
-    hsm = await SealHsm.open({ dir });
+  it("a row of alice's deleted by bob (token manifest fixed) fails alice's own manifest at her login", async () => {
+    const { dir, hsm: first, deleteDoomed } = await aliceWithTwoKeys();
+    first.close();
+    deleteDoomed();
+
+    const hsm = await SealHsm.open({ dir });
     await hsm.login('bob', 'bob-password'); // bob's own state is whole
     hsm.logout();
     const e = await hsm.login('alice', 'alice-password').catch((x: Error) => x);
@@ -105,12 +112,9 @@ describe("another user with the state key cannot forge a user's rows", () => {
   });
 
   it("the same, under alice's running process: her next call fails, naming her objects", async () => {
-    const dir = tempDir();
-    const hsm = await newToken(dir);
-    await hsm.keys.generateAes({ label: 'doomed', token: true });
-    await hsm.keys.generateAes({ label: 'kept', token: true });
+    const { hsm, deleteDoomed } = await aliceWithTwoKeys();
     expect(await hsm.keys.find({ label: 'kept' })).toHaveLength(1);
-    forgeRow(dir, openUser(dir, 'bob', 'bob-password')!, rowByLabel(dir, 'doomed').handle, { remove: true });
+    deleteDoomed();
     const e = await hsm.keys.find({ label: 'kept' }).catch((x: Error) => x);
     expect((e as Error).message).toMatch(/objects of user 'alice'/);
     hsm.close();
