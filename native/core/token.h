@@ -266,7 +266,7 @@ class Token {
   std::optional<SecureBytes> unseal_;  // the unseal key's KEK, when the service gave one
   mutable Bytes admin_public_;         // the token's admin key, which certifies users (auth_mu_)
   mutable std::mutex certs_mu_;
-  mutable std::set<Bytes> certified_;  // user records whose certificate verified (name, keys, cert)
+  mutable std::set<std::string> certified_;  // user records whose certificate verified (name, keys, cert)
   mutable std::set<std::string> damaged_users_;  // persistent: user rows that failed their MAC
   int unknown_failures_ = 0;           // memory tokens: failed logins with unknown names
   std::map<std::string, std::unique_ptr<FileLock>> services_;  // auth_mu_: see ClaimService

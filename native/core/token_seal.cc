@@ -39,8 +39,9 @@ std::optional<User> Token::CertifiedUser(const std::string& name) const {
     admin = admin_public_;
   }
   if (!u) return std::nullopt;
-  Bytes id = formats::CertMessage(store_->token_id(), *u);
-  Append(id, u->cert);
+  Bytes record = formats::CertMessage(store_->token_id(), *u);
+  Append(record, u->cert);
+  std::string id(record.begin(), record.end());
   std::lock_guard lock(certs_mu_);
   if (certified_.count(id) == 0) {
     if (!userkeys::Verify(admin, formats::CertMessage(store_->token_id(), *u), u->cert)) {
