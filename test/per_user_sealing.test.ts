@@ -226,4 +226,19 @@ describe('the unseal key belongs to one user', () => {
     expect(await codeOf(hsm.keys.get(service.ref))).toBe('CKR_OBJECT_HANDLE_INVALID');
     hsm.close();
   });
+
+  it('goes with its user: a deleted user leaves no record, and the token still opens with the key', async () => {
+    const dir = tempDir();
+    const unsealKey = randomBytes(32);
+    let hsm = await newToken(dir, 'cloudhsm', unsealKey); // alice's keys, as above
+    hsm.logout();
+    await hsm.login('admin', 'admin-password');
+    await hsm.users.delete('alice');
+    hsm.close();
+    expect(sql(dir, 'SELECT count(*) FROM unseal')).toBe('0');
+    hsm = await SealHsm.open({ dir, unsealKey });
+    await hsm.login('bob', 'bob-password'); // the next crypto user's login makes the record again
+    hsm.close();
+    expect(sql(dir, 'SELECT user FROM unseal')).toBe('bob');
+  });
 });

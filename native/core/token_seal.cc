@@ -153,6 +153,7 @@ ObjectRef Token::LoadStored(const StoredObject& row) const {
     if (row.sealed.empty()) Tampered(what + ": its key material is missing");
     Secrets me = Writer();
     auto wrap = me ? row.wraps.find(me->name) : row.wraps.end();
+    if (wrap == row.wraps.end() && me && me->name == row.holder) Tampered(what + ": its holder's own wrap is missing");
     if (wrap == row.wraps.end()) {
       obj->sealed_away = true;  // its attributes only: the material is sealed for others
       return obj;

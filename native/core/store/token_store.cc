@@ -506,6 +506,7 @@ void TokenStore::DeleteUser(const std::string& name) {
     sql::Stmt(db_->raw(), "DELETE FROM users WHERE name = ?").Bind(1, name).Run();
     sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name = ?").Bind(1, name).Run();
     sql::Stmt(db_->raw(), "DELETE FROM user_state WHERE name = ?").Bind(1, name).Run();
+    sql::Stmt(db_->raw(), "DELETE FROM unseal WHERE user = ?").Bind(1, name).Run();  // it held that user's keys
     changes.push_back(std::move(c));
   });
 }
@@ -829,6 +830,7 @@ void TokenStore::Reinitialize(const std::string& keep, const std::string& label,
     sql::Stmt(db_->raw(), "DELETE FROM users WHERE name != ?").Bind(1, keep).Run();
     sql::Stmt(db_->raw(), "DELETE FROM login_failures WHERE name != ?").Bind(1, keep).Run();
     sql::Stmt(db_->raw(), "DELETE FROM user_state").Run();
+    sql::Stmt(db_->raw(), "DELETE FROM unseal").Run();  // it held a user's keys; the service's next login makes it again
     statemac::Manifest empty;
     empty.gen = gen;
     PutUserState(keep, keep_mac_key.view(), empty);
