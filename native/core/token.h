@@ -203,7 +203,6 @@ class Token {
   std::string CheckPassword(const std::string& raw, ByteView password, SecureBytes* kek, Role* role);
   int CountAttempt(const std::string& name);    // failures before this attempt; auth_mu_ held
   void ClearAttempts(const std::string& name);  // auth_mu_ held
-  void SaveUser(const std::string& name);           // auth_mu_ held
   // Persistent tokens (token_user_keys.cc; auth_mu_ held). The password proven by opening the user's
   // own wrap of the state key and its UK; the token state, the user's keys and the user's own state
   // verified with them. Returns what the UK opens.

@@ -110,13 +110,14 @@ Token::Secrets Token::ProveAndUnlock(const std::string& name, const SecureBytes&
 }
 
 void Token::CloseMaster() {
-  if (!store_) return;
+  // A logged-in user's keys stay open until its logout, whatever else failed meanwhile (a C_SetPIN
+  // for the other user, say).
+  if (!store_ || login_) return;
   me_.reset();
   if (unsealed_) {
     store_->SetWriter(unsealed_->name, &unsealed_->mac_key);  // the unseal key keeps its user's keys open
     return;
   }
-  if (unseal_ && login_) return;
   master_ = SecureBytes();
   store_->Lock();
 }

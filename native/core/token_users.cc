@@ -94,13 +94,6 @@ Token::PinState Token::PinStatus(const std::string& user) const {
   return st;
 }
 
-// ---------------------------------------------------------------- persistent users
-
-void Token::SaveUser(const std::string& name) {
-  if (!store_) return;
-  if (User* u = users_.FindMutable(name)) store_->PutUser(*u);
-}
-
 // ---------------------------------------------------------------- activation, login, logout
 
 void Token::Activate(ByteView password) {
@@ -326,6 +319,7 @@ void Token::InitToken(ByteView so_pin, const std::string& label, std::size_t ope
   std::string so = CheckPassword(profile_.admin_name, so_pin, &kek, &role);  // CKR_PIN_INCORRECT / _LOCKED
   if (store_) {
     Secrets keys = ProveAndUnlock(so, kek);
+    login_.reset();  // no session is open, so nobody is logged in; the keys close below
     try {
       store_->SetWriter(so, &keys->mac_key);
       store_->Reinitialize(so, new_label, keys->mac_key);

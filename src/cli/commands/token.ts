@@ -16,7 +16,7 @@ import { CliError, EXIT, type Runtime } from '../runtime.js';
 import { action } from './common.js';
 
 export function registerToken(program: Command, rt: Runtime): void {
-  const token = program.command('token').description('the token directory: accepting a rollback, unlocking a locked user');
+  const token = program.command('token').description('the token directory: accepting a rollback, unlocking a locked user, migrating an older format');
   token.command('accept-rollback')
     .description("accept a state older than the generation last acknowledged: the admin (the SO for pkcs11) for the token, then each user for its own objects; logged in operator.log")
     .option('--username <name>', 'who accepts (default: admin, or so for a pkcs11 token)')
