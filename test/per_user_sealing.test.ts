@@ -189,6 +189,22 @@ describe('passwords: a user changes its own, an admin resets', () => {
     hsm.close();
   }, 30_000);
 
+  it('a reset never re-MACs a row edited on disk: it is refused, and nothing changes', async () => {
+    const dir = tempDir();
+    let hsm = await newToken(dir);
+    hsm.logout();
+    await hsm.login('bob', 'bob-password');
+    await (await hsm.keys.generateAes({ label: 'bob-shares', token: true })).share('alice');
+    hsm.close();
+    sql(dir, "UPDATE objects SET label = CAST('edited' AS BLOB) WHERE label = CAST('bob-shares' AS BLOB)");
+    hsm = await SealHsm.open({ dir });
+    await hsm.login('admin', 'admin-password');
+    expect(await codeOf(hsm.users.changePassword('alice', 'reset-password'))).toBe('CKR_SEALHSM_INTEGRITY_FAILURE');
+    hsm.logout();
+    await hsm.login('alice', 'alice-password');
+    hsm.close();
+  });
+
   it('a user with no keys is reset as before (the lockout path)', async () => {
     const dir = tempDir();
     const hsm = await newToken(dir);

@@ -222,6 +222,7 @@ class Token {
   void SaveUnsealWrap();  // the unseal key's wrap of the logged-in user's keys, the first time both are open
   void CloseMaster();  // wipes the state key and the user's keys unless an unseal key keeps them open
   Secrets Writer() const;  // whose keys write objects now: the logged-in user's, else the unseal key's user's
+  void RestoreWriter();    // the store writes as Writer() again (auth_mu_ held)
   SecureBytes Payload(const Object& o) const;                           // what an object's seal protects
   // Persistent tokens (token_seal.cc): how a row is sealed for its readers and signed by its holder,
   // and read back — the holder's signature, its certificate and CKA_TRUSTED's endorsement checked,

@@ -39,12 +39,12 @@ std::optional<User> Token::CertifiedUser(const std::string& name) const {
     admin = admin_public_;
   }
   if (!u) return std::nullopt;
-  Bytes record = formats::CertMessage(store_->token_id(), *u);
-  Append(record, u->cert);
-  std::string id(record.begin(), record.end());
+  Bytes message = formats::CertMessage(store_->token_id(), *u);
+  std::string id(message.begin(), message.end());
+  id.append(u->cert.begin(), u->cert.end());
   std::lock_guard lock(certs_mu_);
   if (certified_.count(id) == 0) {
-    if (!userkeys::Verify(admin, formats::CertMessage(store_->token_id(), *u), u->cert)) {
+    if (!userkeys::Verify(admin, message, u->cert)) {
       Tampered("user '" + name + "': its public keys are not certified by the token's admin key (its record was replaced)");
     }
     certified_.insert(std::move(id));

@@ -155,8 +155,7 @@ void Token::RekeySelf(const std::string& name, const SecureBytes& kek, const Sec
     });
   } catch (...) {
     users_.Replace(store_->Users());
-    Secrets w = me_ ? me_ : unsealed_;
-    store_->SetWriter(w ? w->name : std::string(), w ? &w->mac_key : nullptr);
+    RestoreWriter();
     throw;
   }
   if (unsealed_ && unsealed_->name == name) {
@@ -165,6 +164,10 @@ void Token::RekeySelf(const std::string& name, const SecureBytes& kek, const Sec
     unsealed_ = next;
   }
   if (me_ && me_->name == name) me_ = next;
+  RestoreWriter();
+}
+
+void Token::RestoreWriter() {
   Secrets w = me_ ? me_ : unsealed_;
   store_->SetWriter(w ? w->name : std::string(), w ? &w->mac_key : nullptr);
 }

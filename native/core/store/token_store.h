@@ -210,6 +210,8 @@ class TokenStore {
   // poll, a gap in the log) every held row is counted again.
   void CheckWriterState(int64_t acknowledged, const std::optional<statemac::Manifest>& followed);
   void WriteUserRow(User& u, int64_t gen, std::vector<Change>& changes);  // in the caller's write transaction
+  // In the caller's write transaction: `name` leaves the row's shares (its MAC checked first).
+  void DropShareOf(StoredObject& o, const std::string& name, int64_t gen, std::vector<Change>& changes);
 
   std::mutex mu_;  // one connection per token object; calls are serialized
   std::mutex queue_mu_;  // guards queue_, committing_ and each queued insert's `done`

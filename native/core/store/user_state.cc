@@ -149,18 +149,21 @@ void TokenStore::DropShares(const std::string& name) {
         if (o.shared_with.count(name) != 0 || o.wraps.count(name) != 0) touched.push_back(std::move(o));
       }
     }
-    for (StoredObject& o : touched) {
-      if (!RowMacOk(o)) Tampered(DescribeObject(o) + ": its row was modified, swapped or belongs to another token");
-      Change c{"object", {}, o.handle, o.mac, {}};
-      o.shared_with.erase(name);
-      if (o.holder != name) o.wraps.erase(name);
-      o.gen = gen;
-      o.mac = c.new_mac = RowMac(o);
-      sql::Stmt(db_->raw(), "UPDATE objects SET shared=?, wraps=?, gen=?, mac=? WHERE handle=?")
-          .Bind(1, JoinShared(o.shared_with)).Bind(2, EncodeWraps(o.wraps)).Bind(3, gen).Bind(4, o.mac).Bind(5, static_cast<int64_t>(o.handle)).Run();
-      changes.push_back(std::move(c));
-    }
+    for (StoredObject& o : touched) DropShareOf(o, name, gen, changes);
   });
+}
+
+void TokenStore::DropShareOf(StoredObject& o, const std::string& name, int64_t gen, std::vector<Change>& changes) {
+  // Checked before it is MACed again: a row edited on disk must not come out of this with a good MAC.
+  if (!RowMacOk(o)) Tampered(DescribeObject(o) + ": its row was modified, swapped or belongs to another token");
+  Change c{"object", {}, o.handle, o.mac, {}};
+  o.shared_with.erase(name);
+  if (o.holder != name) o.wraps.erase(name);
+  o.gen = gen;
+  o.mac = c.new_mac = RowMac(o);
+  sql::Stmt(db_->raw(), "UPDATE objects SET shared=?, wraps=?, gen=?, mac=? WHERE handle=?")
+      .Bind(1, JoinShared(o.shared_with)).Bind(2, EncodeWraps(o.wraps)).Bind(3, gen).Bind(4, o.mac).Bind(5, static_cast<int64_t>(o.handle)).Run();
+  changes.push_back(std::move(c));
 }
 
 void TokenStore::ResetUser(User& u, const SecureBytes& mac_key) {
@@ -180,14 +183,7 @@ void TokenStore::ResetUser(User& u, const SecureBytes& mac_key) {
         gone_asym += IsAsymmetricClass(o.cls) ? 1 : 0;
       } else if (o.shared_with.count(u.name) != 0 || o.wraps.count(u.name) != 0) {
         // Shares to the user's old sharing key open no more: they go, and the owner shares again.
-        Change c{"object", {}, o.handle, o.mac, {}};
-        o.shared_with.erase(u.name);
-        o.wraps.erase(u.name);
-        o.gen = gen;
-        o.mac = c.new_mac = RowMac(o);
-        sql::Stmt(db_->raw(), "UPDATE objects SET shared=?, wraps=?, gen=?, mac=? WHERE handle=?")
-            .Bind(1, JoinShared(o.shared_with)).Bind(2, EncodeWraps(o.wraps)).Bind(3, gen).Bind(4, o.mac).Bind(5, static_cast<int64_t>(o.handle)).Run();
-        changes.push_back(std::move(c));
+        DropShareOf(o, u.name, gen, changes);
       }
     }
     if (gone_keys != 0) {
